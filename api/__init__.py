@@ -1,0 +1,1 @@
+"""The HTTP API: a producer and a reader of the `workers` domain."""

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from api.deps import db_session
+from workers.job import producer, service
+from workers.job.schemas import JobCreate, JobRead
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+class JobAccepted(BaseModel):
+    id: uuid.UUID
+    status: str
+    urls: dict[str, str]
+
+
+def _urls(request: Request, job_id: uuid.UUID) -> dict[str, str]:
+    return {"get": str(request.url_for("get_job", job_id=job_id))}
+
+
+@router.post("", status_code=202, response_model=JobAccepted)
+def create_job(body: JobCreate, request: Request, response: Response) -> Any:
+    """Accept a job and answer at once; the work happens on a worker.
+
+    An `idempotency_key` seen before returns that job (200) instead of making another.
+    """
+    accepted = producer.submit(body)
+    if not accepted.created:
+        response.status_code = 200
+    response.headers["Location"] = _urls(request, accepted.id)["get"]
+    return JobAccepted(id=accepted.id, status=accepted.status, urls=_urls(request, accepted.id))
+
+
+@router.get("/{job_id}", response_model=JobRead, name="get_job")
+def get_job(job_id: uuid.UUID, session: Annotated[Session, Depends(db_session)]) -> JobRead:
+    return service.read(session, job_id)

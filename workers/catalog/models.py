@@ -1,0 +1,50 @@
+"""What the catalog knows about a model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from workers.job.models import MediaKind
+
+# Resolution presets are landscape 16:9 sizes; an aspect ratio rotates or crops them.
+PRESETS: dict[str, tuple[int, int]] = {
+    "480p": (854, 480),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+}
+
+
+class Tier(StrEnum):
+    FAST = "fast"
+    BALANCED = "balanced"
+    QUALITY = "quality"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """The inputs a model accepts. `None` means the model does not take that input."""
+
+    max_prompt_length: int = 2000
+    durations: tuple[float, ...] | None = None  # a fixed set of allowed seconds …
+    duration_range: tuple[float, float] | None = None  # … or any value in [min, max]
+    default_duration: float | None = None
+    resolutions: tuple[str, ...] | None = None
+    custom_size: tuple[int, int] | None = None  # min and max edge for {"width", "height"}
+    default_size: tuple[int, int] | None = None
+    aspect_ratios: tuple[str, ...] | None = None
+    default_aspect_ratio: str | None = None
+    takes_seed: bool = True
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    provider: str
+    kind: MediaKind
+    tier: Tier
+    description: str
+    typical_latency_s: float
+    inputs: InputSpec = field(default_factory=InputSpec)
+    retires_on: date | None = None

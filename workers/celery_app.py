@@ -1,0 +1,95 @@
+"""The Celery app, configured from settings for long generation jobs.
+
+Why each setting:
+- acks late + reject on worker lost + prefetch 1: a message leaves the broker only when its
+  job is done; a worker killed mid-job hands it back, and no worker hoards jobs it can't start.
+- visibility timeout above the task time limit: Redis re-delivers any unacknowledged message
+  older than it, so a job still running must never reach it.
+- JSON only, ids only (see `IdOnlyTask`): Flower shows task arguments to whoever opens it.
+- task events on: Flower sees every task without extra flags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import worker_process_init
+
+from workers.db.engine import reset_engine
+from workers.queues import ROUTES, Queue
+from workers.settings import Settings, get_settings
+
+
+class IdOnlyTask(Task):  # type: ignore[misc]
+    """Refuses any argument that is not an id-like primitive, at send time."""
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        for value in [*(args or ()), *(kwargs or {}).values()]:
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                raise TypeError(
+                    f"{self.name} takes ids only (str or int), got {type(value).__name__}"
+                )
+        return super().apply_async(args, kwargs, **options)
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("filesystem://"):
+        folder = settings.broker_dir
+        for sub in ("queue", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+            "polling_interval": settings.broker_polling_interval_s,
+        }
+    options: dict[str, Any] = {"visibility_timeout": settings.broker_visibility_timeout_s}
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        # Ten priority levels; kombu's Redis transport serves lower numbers first.
+        options |= {"queue_order_strategy": "priority", "priority_steps": list(range(10))}
+    else:
+        options["polling_interval"] = settings.broker_polling_interval_s
+    return options
+
+
+def configure(app: Celery, settings: Settings) -> None:
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_transport_options=broker_options(settings),
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,  # the job row is the result
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.task_time_limit_s,
+        task_soft_time_limit=settings.task_time_limit_s - 30,
+        task_default_queue=Queue.JOBS,
+        task_routes=ROUTES,
+        task_send_sent_event=True,
+        worker_send_task_events=True,
+        worker_concurrency=settings.worker_concurrency,
+        beat_schedule={
+            "job.sweep": {
+                "task": "job.sweep",
+                "schedule": settings.sweep_interval_s,
+                # A sweep that waited longer than its interval is stale: the next one replaces it.
+                "options": {"expires": settings.sweep_interval_s * 1.5},
+            },
+        },
+        beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+    )
+
+
+app = Celery("abstrakt_queue", task_cls=IdOnlyTask, include=["workers.job.tasks"])
+configure(app, get_settings())
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: Any) -> None:
+    reset_engine()

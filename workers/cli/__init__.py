@@ -1,0 +1,1 @@
+"""The `abstrakt-queue` command."""

@@ -1,0 +1,215 @@
+"""`abstrakt-queue`: run the system, or talk to it from a shell.
+
+Errors a user can fix are printed as one line on stderr (exit 2), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+from kombu.exceptions import OperationalError as KombuOperationalError
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from workers.errors import DomainError
+from workers.settings import get_settings
+
+ALL_QUEUES = "jobs,prewarm,maintenance"
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    from workers.db.migrate import upgrade
+
+    upgrade()
+    print("database is at the latest migration")
+    return 0
+
+
+def _cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from workers.celery_app import app
+
+    concurrency = args.concurrency or get_settings().worker_concurrency
+    app.worker_main(
+        ["worker", f"--queues={args.queues}", f"--concurrency={concurrency}", "--loglevel=INFO"]
+    )
+    return 0
+
+
+def _cmd_beat(_: argparse.Namespace) -> int:
+    from workers.celery_app import app
+
+    app.start(["beat", "--loglevel=INFO"])
+    return 0
+
+
+def _cmd_flower(args: argparse.Namespace) -> int:
+    from workers.celery_app import app
+
+    argv = ["flower", f"--port={args.port}", "--persistent=True"]
+    argv.append(f"--db={get_settings().var_dir / 'flower.db'}")
+    if args.basic_auth:
+        argv.append(f"--basic-auth={args.basic_auth}")
+    app.start(argv)
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from workers.cli.supervisor import supervise
+    from workers.db.migrate import upgrade
+
+    upgrade()
+    # Media URLs must point at this API unless the operator chose another public address.
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    me = [sys.executable, "-m", "workers.cli"]
+    return supervise(
+        {
+            "api": [*me, "api", "--host", args.host, "--port", str(args.port)],
+            "worker": [*me, "worker"],
+            "beat": [*me, "beat"],
+        },
+        banner=f"abstrakt-queue is up: API on http://{args.host}:{args.port} "
+        f"(docs at /docs); Ctrl-C stops it",
+    )
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from workers.job import producer
+    from workers.job.schemas import JobCreate
+
+    params: dict[str, Any] = {"prompt": args.prompt}
+    for name in ("duration", "aspect_ratio", "seed"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    if args.resolution:
+        params["resolution"] = _resolution(args.resolution)
+    request = JobCreate(
+        model=args.model, input=params, priority=args.priority, idempotency_key=args.key
+    )
+    accepted = producer.submit(request)
+    if not args.wait:
+        print(json.dumps({"id": str(accepted.id), "status": accepted.status}))
+        return 0
+    return _print_when_done(accepted.id, args.timeout)
+
+
+def _resolution(value: str) -> str | dict[str, int]:
+    if "x" in value:
+        width, _, height = value.partition("x")
+        if width.isdigit() and height.isdigit():
+            return {"width": int(width), "height": int(height)}
+    return value
+
+
+def _print_when_done(job_id: uuid.UUID, timeout_s: float) -> int:
+    from workers.db.engine import session_scope
+    from workers.job import service
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with session_scope() as session:
+            job = service.read(session, job_id)
+        if job.status in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
+            print(job.model_dump_json(indent=2))
+            return 0 if job.status == "succeeded" else 1
+        time.sleep(0.2)  # polling the row; a progress stream comes with the events feature
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from workers.db.engine import session_scope
+    from workers.job import service
+
+    with session_scope() as session:
+        print(service.read(session, args.job_id).model_dump_json(indent=2))
+    return 0
+
+
+def _safe_url() -> str:
+    """The database URL with any password hidden, for error messages."""
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _job_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a job id (a UUID)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="abstrakt-queue", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="migrate, then run API + worker + beat in one command")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.set_defaults(run=_cmd_up)
+
+    api = sub.add_parser("api", help="run the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(run=_cmd_api)
+
+    worker = sub.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queues", default=ALL_QUEUES)
+    worker.add_argument("--concurrency", type=int, default=None)
+    worker.set_defaults(run=_cmd_worker)
+
+    sub.add_parser("beat", help="run the Celery beat scheduler").set_defaults(run=_cmd_beat)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_cmd_migrate)
+
+    flower = sub.add_parser("flower", help="run Flower, the Celery monitor")
+    flower.add_argument("--port", type=int, default=5555)
+    flower.add_argument("--basic-auth", help="user:password (always set one in production)")
+    flower.set_defaults(run=_cmd_flower)
+
+    submit = sub.add_parser("submit", help="enqueue a generation job")
+    submit.add_argument("model", help="a model id, e.g. local/video (see GET /v1/models)")
+    submit.add_argument("--prompt", required=True)
+    submit.add_argument("--duration", type=float)
+    submit.add_argument("--resolution", help="480p, 720p, 1080p or WIDTHxHEIGHT")
+    submit.add_argument("--aspect-ratio", dest="aspect_ratio")
+    submit.add_argument("--seed", type=int)
+    submit.add_argument("--priority", type=int, default=5)
+    submit.add_argument("--key", help="idempotency key")
+    submit.add_argument("--wait", action="store_true", help="wait for the job to finish")
+    submit.add_argument("--timeout", type=float, default=600.0)
+    submit.set_defaults(run=_cmd_submit)
+
+    status = sub.add_parser("status", help="show a job")
+    status.add_argument("job_id", type=_job_id)
+    status.set_defaults(run=_cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0]
+        print(f"error: database {_safe_url()} failed: {reason}", file=sys.stderr)
+    except KombuOperationalError as exc:
+        print(f"error: the broker is unreachable ({exc}); check BROKER_URL", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2

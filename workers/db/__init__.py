@@ -1,0 +1,1 @@
+"""Database plumbing: the declarative base, one engine per process, session scopes."""

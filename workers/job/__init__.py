@@ -1,0 +1,1 @@
+"""The job feature: rows, state machine, producer, runner and tasks."""

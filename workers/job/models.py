@@ -1,0 +1,121 @@
+"""Job rows: the job itself, one row per finished phase per attempt, and its event log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workers.db.base import Base, JSONType, UTCDateTime, utcnow
+from workers.job.status import JobStatus
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; Postgres gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+DEFAULT_OWNER = "anonymous"
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class Phase(StrEnum):
+    """The latency breakdown every job is measured in, in order."""
+
+    QUEUE_WAIT = "queue_wait"
+    MODEL_LOADING = "model_loading"
+    GENERATION = "generation"
+    ENCODING = "encoding"
+    UPLOAD = "upload"
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # An idempotency key is unique per owner, so per-key isolation needs no new index.
+        UniqueConstraint("owner", "idempotency_key"),
+        CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')", name="status"
+        ),
+        CheckConstraint("kind IN ('image', 'video', 'audio')", name="kind"),
+        CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(64), default=DEFAULT_OWNER)
+    model: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    input: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=5)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # sha256 of the canonical request, to tell a true retry from a reused key.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Sequence number of the job's latest event; bumped under the row lock.
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # A running job whose lease has run out lost its worker: the sweeper re-sends it and the
+    # next delivery takes it over as a new attempt.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    phases: Mapped[list[JobPhase]] = relationship(
+        back_populates="job", lazy="raise", order_by="JobPhase.id"
+    )
+
+    @property
+    def job_status(self) -> JobStatus:
+        return JobStatus(self.status)
+
+
+class JobPhase(Base):
+    __tablename__ = "job_phases"
+    __table_args__ = (UniqueConstraint("job_id", "attempt", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+    job: Mapped[Job] = relationship(back_populates="phases", lazy="raise")
+
+
+class JobEvent(Base):
+    """Durable, ordered per-job log; live progress streams replay it from a sequence number."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (UniqueConstraint("job_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,45 @@
+"""The one way in: validate a request, commit its job, then send its task.
+
+What a backend service imports to enqueue without HTTP, and what the API calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from workers.db.engine import session_scope
+from workers.job import service
+from workers.job.dispatch import send_generate
+from workers.job.models import DEFAULT_OWNER
+from workers.job.schemas import JobCreate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: uuid.UUID
+    status: str
+    created: bool  # False: an idempotency key returned an existing job
+
+
+def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
+    """Accept a generation job. Raises `InvalidInput` or `Conflict` having written nothing.
+
+    The job row is committed before its task is sent, so a worker always finds it. If the
+    broker refuses the message, the job stays queued and marked unsent, and the sweeper
+    sends it later: an accepted job is never dropped.
+    """
+    with session_scope() as session:
+        outcome = service.create_job(session, request, owner=owner)
+        job_id, status, priority = outcome.job.id, outcome.job.status, outcome.job.priority
+    if outcome.created:
+        try:
+            send_generate(job_id, priority)
+        except Exception:
+            log.exception("job.send_failed job_id=%s (the sweeper will re-send it)", job_id)
+            with session_scope() as session:
+                service.mark_unsent(session, job_id)
+    return Accepted(id=job_id, status=status, created=outcome.created)

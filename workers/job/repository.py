@@ -1,0 +1,59 @@
+"""Queries on job rows. Repositories read and flush; they never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from workers.job.models import Job, JobPhase
+from workers.job.status import JobStatus
+
+
+def get(session: Session, job_id: uuid.UUID) -> Job | None:
+    return session.get(Job, job_id)
+
+
+def get_for_update(session: Session, job_id: uuid.UUID) -> Job | None:
+    """The job row, locked until the transaction ends (a no-op lock on SQLite)."""
+    return session.execute(
+        select(Job).where(Job.id == job_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
+    return session.execute(
+        select(Job).where(Job.owner == owner, Job.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def phases_of(session: Session, job_id: uuid.UUID) -> Sequence[JobPhase]:
+    return (
+        session.execute(select(JobPhase).where(JobPhase.job_id == job_id).order_by(JobPhase.id))
+        .scalars()
+        .all()
+    )
+
+
+def needing_dispatch(
+    session: Session, *, unsent_before: datetime, lease_expired_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, int]]:
+    """(id, priority) of jobs whose task message is missing: never sent, or whose worker's
+    lease ran out."""
+    rows = session.execute(
+        select(Job.id, Job.priority)
+        .where(
+            or_(
+                (Job.status == JobStatus.QUEUED)
+                & Job.enqueued_at.is_(None)
+                & (Job.created_at < unsent_before),
+                (Job.status == JobStatus.RUNNING) & (Job.lease_expires_at < lease_expired_before),
+            )
+        )
+        .order_by(Job.created_at)
+        .limit(limit)
+    )
+    return [(job_id, priority) for job_id, priority in rows]

@@ -1,0 +1,102 @@
+"""Runs one attempt of a job through its phases, recording each as it ends."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workers.catalog.registry import get_model
+from workers.db.engine import session_scope
+from workers.job import service
+from workers.job.models import Phase
+from workers.job.service import Claim
+from workers.job.timing import PhaseClock
+from workers.media.probe import MediaInfo, probe
+from workers.provider.local import LocalProvider
+from workers.settings import get_settings
+from workers.storage.local import LocalStorage
+
+
+class AttemptLost(Exception):
+    """The job was canceled or taken over while this attempt ran; stop quietly."""
+
+
+log = logging.getLogger(__name__)
+
+
+def default_local_provider() -> LocalProvider:
+    settings = get_settings()
+    return LocalProvider(
+        model_loading_s=settings.local_model_loading_s,
+        generation_s=settings.local_generation_s,
+        fps=settings.local_fps,
+    )
+
+
+# The one getter for the provider a job runs on; tests replace it.
+local_provider_factory: Callable[[], LocalProvider] = default_local_provider
+
+
+def claim_job(job_id: uuid.UUID) -> Claim | None:
+    with session_scope() as session:
+        return service.claim(session, job_id, lease_s=get_settings().job_lease_s)
+
+
+def run_attempt(claim: Claim) -> None:
+    """Run a claimed attempt to `succeeded`. Errors propagate to the task, which decides."""
+    settings = get_settings()
+    spec = get_model(claim.model)
+    provider = local_provider_factory()
+    clock = PhaseClock(claim.started_at)
+
+    def finished(phase: Phase) -> None:
+        started_at, duration_ms = clock.lap()
+        with session_scope() as session:
+            if not service.record_phase(
+                session, claim, phase, started_at, duration_ms, lease_s=settings.job_lease_s
+            ):
+                raise AttemptLost(str(claim.job_id))
+        log.info("job.phase_recorded job_id=%s phase=%s ms=%.1f", claim.job_id, phase, duration_ms)
+
+    provider.load(spec.id)
+    finished(Phase.MODEL_LOADING)
+    rendered = provider.generate(spec.id, claim.input)
+    finished(Phase.GENERATION)
+    with tempfile.TemporaryDirectory(prefix="abstrakt-") as workdir:
+        output = provider.encode(rendered, Path(workdir))
+        assert output.path is not None
+        info = probe(output.path)  # the file's true shape, not what the renderer meant
+        finished(Phase.ENCODING)
+        result = _store(claim, output.path, info)
+        started_at, duration_ms = clock.lap()
+    with session_scope() as session:
+        if not service.succeed(
+            session,
+            claim,
+            result=result,
+            last_phase=(Phase.UPLOAD, started_at, duration_ms),
+            finished_at=clock.now_wall(),
+        ):
+            raise AttemptLost(str(claim.job_id))
+    log.info("job.succeeded job_id=%s attempt=%s", claim.job_id, claim.attempt)
+
+
+def _store(claim: Claim, path: Path, info: MediaInfo) -> dict[str, Any]:
+    """The upload phase: put the file in storage; the result describes what was stored."""
+    storage = LocalStorage.from_settings(get_settings())
+    url = storage.put(f"jobs/{claim.job_id}/{path.name}", path)
+    media: dict[str, Any] = {
+        "url": url,
+        "content_type": info.content_type,
+        "width": info.width,
+        "height": info.height,
+        "file_size": path.stat().st_size,
+    }
+    if info.duration_s is not None:
+        media["duration"] = info.duration_s
+    kind = "video" if info.content_type.startswith("video/") else "image"
+    return {kind: media}

@@ -1,0 +1,48 @@
+"""The job's public shapes: what a producer sends and what a reader gets back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=200, description="A catalog model id.")
+    input: dict[str, Any] = Field(description="The model's input; see GET /v1/models.")
+    priority: int = Field(default=5, ge=0, le=9, description="0 (lowest) to 9 (most urgent).")
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class PhaseRead(BaseModel):
+    name: str
+    attempt: int
+    started_at: datetime
+    duration_ms: float
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobRead(BaseModel):
+    id: uuid.UUID
+    model: str
+    kind: str
+    status: str
+    input: dict[str, Any]
+    priority: int
+    idempotency_key: str | None
+    attempts: int
+    result: dict[str, Any] | None
+    error: JobError | None
+    phases: list[PhaseRead]
+    created_at: datetime
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None

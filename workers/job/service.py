@@ -1,0 +1,276 @@
+"""The only writer of job state. Functions flush; whoever started the work commits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workers.catalog.availability import availability
+from workers.catalog.registry import get_model
+from workers.catalog.validation import normalize_input
+from workers.db.base import utcnow
+from workers.errors import Conflict, InvalidInput, NotFound
+from workers.job import repository
+from workers.job.events import append_event
+from workers.job.models import DEFAULT_OWNER, Job, JobPhase, Phase
+from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead
+from workers.job.status import JobStatus, check_transition
+
+log = logging.getLogger(__name__)
+
+
+def request_hash(model: str, canonical_input: dict[str, Any], priority: int) -> str:
+    body = json.dumps([model, canonical_input, priority], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Created:
+    job: Job
+    created: bool  # False when an idempotency key matched an existing job
+
+
+def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Created:
+    """Validate `request` and add a queued job, or return the job its idempotency key names.
+
+    Raises `InvalidInput` (nothing written) or `Conflict` (key reused for another request).
+    """
+    spec = get_model(request.model)
+    usable = availability(spec)
+    if not usable.available:
+        raise InvalidInput.at("model", msg=usable.reason or "unavailable")
+    canonical = normalize_input(spec, request.input)
+    digest = request_hash(spec.id, canonical, request.priority)
+    if request.idempotency_key is not None:
+        existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
+        if existing is not None:
+            return Created(_same_request(existing, digest), created=False)
+    now = utcnow()
+    job = Job(
+        id=uuid.uuid4(),
+        owner=owner,
+        model=spec.id,
+        kind=spec.kind,
+        input=canonical,
+        status=JobStatus.QUEUED,
+        priority=request.priority,
+        idempotency_key=request.idempotency_key,
+        request_hash=digest,
+        attempts=0,
+        last_event_seq=0,
+        created_at=now,
+        # The producer sends the task right after commit; a failed send clears this again.
+        enqueued_at=now,
+    )
+    session.add(job)
+    append_event(session, job, "queued", {"model": spec.id, "priority": request.priority})
+    if request.idempotency_key is None:
+        session.flush()
+        return Created(job, created=True)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its job.
+        session.expunge(job)
+        existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
+        if existing is None:
+            raise
+        return Created(_same_request(existing, digest), created=False)
+    return Created(job, created=True)
+
+
+def _same_request(existing: Job, digest: str) -> Job:
+    if existing.request_hash != digest:
+        raise Conflict(
+            f"idempotency_key {existing.idempotency_key!r} was used for a different request "
+            f"(job {existing.id}); use a new key for a new request"
+        )
+    return existing
+
+
+def mark_unsent(session: Session, job_id: uuid.UUID) -> None:
+    """The task could not be sent: leave the job for the sweeper to send."""
+    job = repository.get_for_update(session, job_id)
+    if job is not None and job.job_status is JobStatus.QUEUED:
+        job.enqueued_at = None
+
+
+def mark_resent(session: Session, job_id: uuid.UUID) -> None:
+    job = repository.get_for_update(session, job_id)
+    if job is not None and job.job_status is JobStatus.QUEUED and job.enqueued_at is None:
+        job.enqueued_at = utcnow()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A snapshot of a claimed job, safe to use after its session closes."""
+
+    job_id: uuid.UUID
+    model: str
+    input: dict[str, Any]
+    attempt: int
+    started_at: datetime
+
+
+def claim(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | None:
+    """Move a queued job (or a running one whose worker's lease expired) to running.
+
+    Returns None, changing nothing, when the job is missing, finished, or held by a live
+    worker: a duplicate delivery is harmless. Records the attempt's `queue_wait` phase.
+    """
+    job = repository.get_for_update(session, job_id)
+    if job is None:
+        log.warning("job.claim_missing job_id=%s", job_id)
+        return None
+    now = utcnow()
+    status = job.job_status
+    if status is JobStatus.RUNNING and job.lease_expires_at and job.lease_expires_at < now:
+        log.warning("job.lease_expired job_id=%s attempt=%s", job.id, job.attempts)
+        job.status = JobStatus.QUEUED  # the lost attempt ends here; a new one starts below
+        job.enqueued_at = job.lease_expires_at  # the new attempt waited from the expiry on
+        append_event(session, job, "requeued", {"reason": "worker_lost"})
+    elif status is not JobStatus.QUEUED:
+        log.info("job.claim_skipped job_id=%s status=%s", job.id, status)
+        return None
+    check_transition(JobStatus.QUEUED, JobStatus.RUNNING)
+    waited_from = job.enqueued_at or job.created_at
+    job.status = JobStatus.RUNNING
+    job.attempts += 1
+    job.started_at = now
+    job.lease_expires_at = now + timedelta(seconds=lease_s)
+    wait_ms = max(0.0, (now - waited_from).total_seconds() * 1000)
+    _add_phase(session, job, Phase.QUEUE_WAIT, waited_from, wait_ms)
+    append_event(session, job, "running", {"attempt": job.attempts})
+    return Claim(job.id, job.model, dict(job.input), job.attempts, now)
+
+
+def _add_phase(
+    session: Session, job: Job, phase: Phase, started_at: datetime, duration_ms: float
+) -> None:
+    session.add(
+        JobPhase(
+            job_id=job.id,
+            attempt=job.attempts,
+            name=phase,
+            started_at=started_at,
+            duration_ms=duration_ms,
+        )
+    )
+    append_event(session, job, "phase", {"name": phase, "duration_ms": round(duration_ms, 3)})
+
+
+def _locked_running(session: Session, claim_: Claim) -> Job | None:
+    job = repository.get_for_update(session, claim_.job_id)
+    if job is None or job.job_status is not JobStatus.RUNNING or job.attempts != claim_.attempt:
+        return None
+    return job
+
+
+def record_phase(
+    session: Session,
+    claim_: Claim,
+    phase: Phase,
+    started_at: datetime,
+    duration_ms: float,
+    *,
+    lease_s: float,
+) -> bool:
+    """Record a finished phase and renew the lease; False if the attempt is no longer ours."""
+    job = _locked_running(session, claim_)
+    if job is None:
+        return False
+    _add_phase(session, job, phase, started_at, duration_ms)
+    job.lease_expires_at = utcnow() + timedelta(seconds=lease_s)
+    return True
+
+
+def succeed(
+    session: Session,
+    claim_: Claim,
+    *,
+    result: dict[str, Any],
+    last_phase: tuple[Phase, datetime, float],
+    finished_at: datetime,
+) -> bool:
+    """Record the last phase and the result in one transaction: the job is done atomically."""
+    job = _locked_running(session, claim_)
+    if job is None:
+        return False
+    _add_phase(session, job, *last_phase)
+    check_transition(job.job_status, JobStatus.SUCCEEDED)
+    job.status = JobStatus.SUCCEEDED
+    job.result = result
+    job.finished_at = finished_at
+    job.lease_expires_at = None
+    append_event(session, job, "succeeded", {"result": result})
+    return True
+
+
+def fail(session: Session, job_id: uuid.UUID, *, code: str, message: str) -> bool:
+    """Fail a queued or running job with an error; a finished job is left as it is."""
+    job = repository.get_for_update(session, job_id)
+    if job is None or job.job_status.is_terminal:
+        return False
+    check_transition(job.job_status, JobStatus.FAILED)
+    job.status = JobStatus.FAILED
+    job.error_code = code
+    job.error_message = message
+    job.finished_at = utcnow()
+    job.lease_expires_at = None
+    append_event(session, job, "failed", {"code": code, "message": message})
+    return True
+
+
+def requeue_for_retry(session: Session, claim_: Claim, *, reason: str) -> bool:
+    """Send a running attempt back to the queue after a transient error."""
+    job = _locked_running(session, claim_)
+    if job is None:
+        return False
+    check_transition(job.job_status, JobStatus.QUEUED)
+    job.status = JobStatus.QUEUED
+    job.lease_expires_at = None
+    job.enqueued_at = utcnow()  # the next attempt's queue wait starts now
+    append_event(session, job, "retrying", {"attempt": job.attempts, "reason": reason})
+    return True
+
+
+def read(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> JobRead:
+    job = repository.get(session, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        raise NotFound(f"no job with id {job_id}")
+    phases = repository.phases_of(session, job_id)
+    return JobRead(
+        id=job.id,
+        model=job.model,
+        kind=job.kind,
+        status=job.status,
+        input=job.input,
+        priority=job.priority,
+        idempotency_key=job.idempotency_key,
+        attempts=job.attempts,
+        result=job.result,
+        error=(
+            JobError(code=job.error_code, message=job.error_message or "")
+            if job.error_code
+            else None
+        ),
+        phases=[
+            PhaseRead(
+                name=p.name, attempt=p.attempt, started_at=p.started_at, duration_ms=p.duration_ms
+            )
+            for p in phases
+        ],
+        created_at=job.created_at,
+        enqueued_at=job.enqueued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )

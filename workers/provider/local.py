@@ -1,0 +1,58 @@
+"""The built-in local provider: renders real media on this machine's CPU.
+
+Its model loading and generation take settable simulated time on top of the real rendering,
+so every phase of a job is measurable without a GPU or a network.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workers.media.render import Frame, encode_png, encode_video, render_image, render_keyframes
+from workers.provider.base import OutputFile
+
+
+@dataclass(frozen=True)
+class Rendered:
+    frames: list[Frame]
+    duration_s: float | None  # None for an image
+
+
+class LocalProvider:
+    name = "local"
+
+    def __init__(self, *, model_loading_s: float, generation_s: float, fps: int) -> None:
+        self.model_loading_s = model_loading_s
+        self.generation_s = generation_s
+        self.fps = fps
+
+    def load(self, model: str) -> None:
+        time.sleep(self.model_loading_s)  # stands in for reading weights into memory
+
+    def generate(self, model: str, params: dict[str, Any]) -> Rendered:
+        time.sleep(self.generation_s)  # stands in for the model's sampling steps
+        prompt, width, height = params["prompt"], params["width"], params["height"]
+        seed = params.get("seed", 0)
+        duration = params.get("duration")
+        if duration is None:
+            return Rendered([render_image(prompt, width, height, seed)], None)
+        return Rendered(render_keyframes(prompt, width, height, duration, seed), float(duration))
+
+    def encode(self, rendered: Rendered, workdir: Path) -> OutputFile:
+        height, width = rendered.frames[0].shape[:2]
+        if rendered.duration_s is None:
+            path = workdir / "output.png"
+            encode_png(rendered.frames[0], path)
+            return OutputFile(content_type="image/png", path=path, width=width, height=height)
+        path = workdir / "output.mp4"
+        encode_video(rendered.frames, rendered.duration_s, self.fps, path)
+        return OutputFile(
+            content_type="video/mp4",
+            path=path,
+            width=width,
+            height=height,
+            duration_s=rendered.duration_s,
+        )

@@ -1,0 +1,17 @@
+"""Every Celery queue, and what belongs in it. Routing lives here and nowhere else."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    JOBS = "jobs"  # users' generation jobs: latency matters
+    PREWARM = "prewarm"  # cache pre-generation: runs when users' jobs leave room
+    MAINTENANCE = "maintenance"  # sweeper and other short housekeeping
+
+
+ROUTES: dict[str, dict[str, str]] = {
+    "job.generate": {"queue": Queue.JOBS},
+    "job.sweep": {"queue": Queue.MAINTENANCE},
+}

@@ -1,0 +1,1 @@
+"""Where finished media is kept and how it is addressed."""

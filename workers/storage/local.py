@@ -1,0 +1,34 @@
+"""Local file storage: files under one directory, served by the API at `/media/`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from workers.settings import Settings
+
+
+class LocalStorage:
+    def __init__(self, root: Path, public_base_url: str) -> None:
+        self.root = root
+        self.public_base_url = public_base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalStorage:
+        return cls(settings.storage_dir, settings.public_base_url)
+
+    def put(self, key: str, source: Path) -> str:
+        """Store `source` under `key` atomically (readers never see half a file); return its URL."""
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        return f"{self.public_base_url}/media/{key}"
+
+    def path_of(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"storage key escapes the storage root: {key!r}")
+        return path
