@@ -59,10 +59,20 @@ def _cmd_beat(_: argparse.Namespace) -> int:
 def _cmd_flower(args: argparse.Namespace) -> int:
     from workers.celery_app import app
 
-    argv = ["flower", f"--port={args.port}", "--persistent=True"]
-    argv.append(f"--db={get_settings().var_dir / 'flower.db'}")
-    if args.basic_auth:
-        argv.append(f"--basic-auth={args.basic_auth}")
+    basic_auth = args.basic_auth or os.environ.get("FLOWER_BASIC_AUTH", "")
+    if args.address not in ("127.0.0.1", "localhost", "::1") and not basic_auth:
+        print(
+            f"error: Flower on {args.address} would be open to anyone: set "
+            "FLOWER_BASIC_AUTH=user:password (or --basic-auth), or listen on 127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    argv = ["flower", f"--address={args.address}", f"--port={args.port}", "--persistent=True"]
+    argv.append(f"--db={settings.var_dir / 'flower.db'}")
+    if basic_auth:
+        argv.append(f"--basic-auth={basic_auth}")
     app.start(argv)
     return 0
 
@@ -172,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_cmd_migrate)
 
     flower = sub.add_parser("flower", help="run Flower, the Celery monitor")
+    flower.add_argument("--address", default="127.0.0.1")
     flower.add_argument("--port", type=int, default=5555)
     flower.add_argument("--basic-auth", help="user:password (always set one in production)")
     flower.set_defaults(run=_cmd_flower)

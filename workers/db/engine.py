@@ -48,11 +48,12 @@ def get_engine() -> Engine:
     return _engine
 
 
-def reset_engine() -> None:
-    """Forget the engine (after a fork, or when tests switch databases)."""
+def reset_engine(*, close: bool = False) -> None:
+    """Forget the engine. After a fork, leave the parent's connections open (`close=False`):
+    closing them here would close them for the parent too."""
     global _engine, _sessionmaker
     if _engine is not None:
-        _engine.dispose(close=False)
+        _engine.dispose(close=close)
     _engine = None
     _sessionmaker = None
 

@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh Postgres database migrated once per run, and a private Redis db.
+
+The environment is set before any `workers` module is imported, so the settings, the
+engine and the Celery app all point at the test servers. A server that is down is an
+error here, never a skip: these tests exist to prove the server path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TEST_DB = f"aq_test_{uuid.uuid4().hex[:10]}"
+REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "11"))
+VAR_DIR = Path(tempfile.mkdtemp(prefix="aq-test-var-"))
+
+_admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
+DATABASE_URL = (
+    f"postgresql+psycopg://{_admin.get('user', 'postgres')}@{_admin.get('host', '127.0.0.1')}:"
+    f"{_admin.get('port', 5432)}/{TEST_DB}"
+)
+BROKER_URL = f"{REDIS_BASE}/{REDIS_DB}"
+
+os.environ.update(
+    {
+        "DATABASE_URL": DATABASE_URL,
+        "BROKER_URL": BROKER_URL,
+        "VAR_DIR": str(VAR_DIR),
+        "STORAGE_DIR": str(VAR_DIR / "media"),
+        "PUBLIC_BASE_URL": "http://testserver",
+        "LOCAL_MODEL_LOADING_S": "0.05",
+        "LOCAL_GENERATION_S": "0.05",
+    }
+)
+
+from sqlalchemy import text  # noqa: E402
+
+from workers.db.engine import get_engine, reset_engine  # noqa: E402
+from workers.db.migrate import upgrade  # noqa: E402
+from workers.settings import get_settings  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[str]:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    get_settings.cache_clear()
+    upgrade()
+    yield DATABASE_URL
+    reset_engine(close=True)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis.Redis:
+    client = redis.Redis.from_url(BROKER_URL)
+    client.ping()
+    return client
+
+
+@pytest.fixture(autouse=True)
+def clean_state(database: str, redis_client: redis.Redis) -> None:
+    """Every test starts with empty tables and an empty broker."""
+    with get_engine().begin() as conn:
+        conn.execute(text("TRUNCATE jobs, job_phases, job_events"))
+    redis_client.flushdb()
+
+
+def queued_messages(client: redis.Redis) -> int:
+    """Messages waiting in any of our queues (kombu keeps one list per priority level)."""
+    return sum(
+        int(client.llen(key))
+        for key in client.scan_iter()
+        if key.split(b"\x06")[0] in (b"jobs", b"prewarm", b"maintenance")
+        and client.type(key) == b"list"
+    )
+
+
+def table_counts() -> dict[str, int]:
+    with get_engine().connect() as conn:
+        return {
+            table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("jobs", "job_phases", "job_events")
+        }

@@ -1,0 +1,69 @@
+"""`abstrakt-queue up` with no servers configured: SQLite, filesystem broker, local files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.workers import free_port, start, stop, wait_for
+from workers.media.probe import probe
+
+pytestmark = pytest.mark.e2e
+
+SERVER_SETTINGS = ("DATABASE_URL", "BROKER_URL", "VAR_DIR", "STORAGE_DIR", "PUBLIC_BASE_URL")
+
+
+def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
+    port = free_port()
+    log = tmp_path / "up.log"
+    process = start(["up", "--port", str(port)], env=env, cwd=tmp_path, log=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=5) as client:
+
+            def healthy() -> bool | None:
+                assert process.poll() is None, log.read_text()
+                try:
+                    return client.get("/healthz").status_code == 200 or None
+                except httpx.TransportError:
+                    return None
+
+            wait_for(healthy, 60, "the API to answer")
+            response = client.post(
+                "/v1/jobs",
+                json={
+                    "model": "local/video",
+                    "input": {"prompt": "a red fox in snow", "duration": 2, "resolution": "480p"},
+                },
+            )
+            assert response.status_code == 202, response.text
+
+            def finished() -> dict[str, Any] | None:
+                job: dict[str, Any] = client.get(response.json()["urls"]["get"]).json()
+                return job if job["status"] in ("succeeded", "failed") else None
+
+            job = wait_for(finished, 60, "the job to finish")
+            assert job["status"] == "succeeded", job["error"]
+            assert [p["name"] for p in job["phases"]] == [
+                "queue_wait",
+                "model_loading",
+                "generation",
+                "encoding",
+                "upload",
+            ]
+            video_url = job["result"]["video"]["url"]
+            assert video_url.startswith(base)
+            downloaded = tmp_path / "video.mp4"
+            downloaded.write_bytes(client.get(video_url).content)
+        info = probe(downloaded)
+        assert (info.codec, info.width, info.height, info.duration_s) == ("h264", 854, 480, 2.0)
+        assert (tmp_path / "var" / "abstrakt.sqlite3").exists()
+    finally:
+        code = stop(process)
+    assert code == 0, log.read_text()
+    assert "is up: API on" in log.read_text()
