@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from workers.emulator import cli as emulator
 from workers.errors import DomainError
 from workers.settings import get_settings
 
@@ -199,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="wait for the job to finish")
     submit.add_argument("--timeout", type=float, default=600.0)
     submit.set_defaults(run=_cmd_submit)
+
+    emulate = sub.add_parser(
+        "emulate", help="serve the fal, OpenAI, Gemini and Replicate protocols on loopback"
+    )
+    emulator.add_arguments(emulate)
+    emulate.set_defaults(run=emulator.run)
 
     status = sub.add_parser("status", help="show a job")
     status.add_argument("job_id", type=_job_id)

@@ -1,0 +1,89 @@
+"""Fixtures for the adapter tests: one emulator on a free loopback port for the session.
+
+Independent of any other conftest: no Postgres, no Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from workers.emulator.config import EmulatorConfig, ModelSettings
+from workers.emulator.testing import EmulatorServer
+from workers.provider.fal import FalProvider
+from workers.provider.gemini_veo import GeminiVeoProvider
+from workers.provider.openai_videos import OpenAIVideosProvider
+from workers.provider.replicate import ReplicateProvider
+
+API_KEY = "sk-test-SECRET-4242"
+# Short provider states keep the suite fast; 4 fps keeps rendering cheap.
+SETTINGS = ModelSettings(queue_s=0.3, generation_s=0.4, fps=4, retry_after_s=7, timeout_s=1.5)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(defaults=SETTINGS, api_key=API_KEY, seed=1)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator(emulator: EmulatorServer) -> Iterator[None]:
+    emulator.ctx.reset()
+    yield
+    emulator.ctx.reset()
+
+
+@pytest.fixture
+def configure(emulator: EmulatorServer) -> Callable[..., None]:
+    """Change emulator settings over its control API, as a user would."""
+
+    def apply(**body: Any) -> None:
+        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
+        assert response.status_code == 200, response.text
+
+    return apply
+
+
+ADAPTERS = {
+    "fal": (FalProvider, "", "fal-ai/ltx-video"),
+    "replicate": (ReplicateProvider, "/v1", "minimax/video-01"),
+    "openai": (OpenAIVideosProvider, "/v1", "sora-2"),
+    "gemini": (GeminiVeoProvider, "/v1beta", "veo-3.1-generate-preview"),
+}
+
+Adapter = FalProvider | ReplicateProvider | OpenAIVideosProvider | GeminiVeoProvider
+
+
+@pytest.fixture
+def api_key() -> str:
+    return API_KEY
+
+
+@pytest.fixture
+def make_adapter(emulator: EmulatorServer) -> Iterator[Callable[..., Any]]:
+    """`make_adapter(name, key=..., timeout=...)` → an adapter pointed at the emulator."""
+    made: list[Adapter] = []
+
+    def build(name: str, *, key: str = API_KEY, timeout: float = 5.0) -> Adapter:
+        cls, suffix, _ = ADAPTERS[name]
+        adapter: Adapter = cls(key, base_url=emulator.url + suffix, timeout=timeout)
+        made.append(adapter)
+        return adapter
+
+    yield build
+    for adapter in made:
+        adapter.close()
+
+
+@pytest.fixture
+def default_model() -> dict[str, str]:
+    return {name: model for name, (_, _, model) in ADAPTERS.items()}
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def adapter_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name

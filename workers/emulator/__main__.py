@@ -1,0 +1,3 @@
+from workers.emulator.cli import main
+
+raise SystemExit(main())
