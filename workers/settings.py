@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
 
     worker_concurrency: int = Field(default=2, ge=1)
+    db_pool_size: int = Field(default=40, ge=1)
+    # Producer-side "task-sent" events for Flower; off by default as they double enqueue cost.
+    task_sent_events: bool = False
     # The longest a generate task may run before Celery kills it; the Redis visibility timeout
     # below must stay above it, or Redis re-delivers a task that is still running.
     task_time_limit_s: int = Field(default=1800, ge=10)

@@ -34,7 +34,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Sized for the API's 40 request threads: a connection made and dropped per request
+    # (pool overflow) costs more than the request itself. Idle slots open no connection.
+    settings = get_settings()
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size, max_overflow=10)
 
 
 def get_engine() -> Engine:

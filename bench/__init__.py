@@ -1,0 +1,1 @@
+"""`python -m bench`: the system's figures beside bare Celery's, measured in the same run."""

@@ -1,0 +1,290 @@
+"""The benchmark cases. Each returns our figure beside bare Celery's from the same run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from sqlalchemy import func, select
+
+from bench import env
+from bench.env import Processes, wait_for
+
+TINY_IMAGE = {"prompt": "bench", "resolution": {"width": 64, "height": 64}}
+
+
+@dataclass
+class Result:
+    case: str
+    metric: str
+    ours: float | None
+    baseline: float | None
+    goal: str
+    met: bool | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.baseline:
+            return None
+        return self.ours / self.baseline
+
+
+def not_yet(case: str, metric: str, goal: str, why: str) -> Result:
+    return Result(case, metric, None, None, goal, None, {"status": "not yet", "why": why})
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _submit_tiny() -> uuid.UUID:
+    from workers.job import producer
+    from workers.job.schemas import JobCreate
+
+    return producer.submit(JobCreate(model="local/image", input=TINY_IMAGE)).id
+
+
+def _start_worker(procs: Processes, concurrency: int) -> Any:
+    from workers.celery_app import app
+
+    child = procs.start(env.ours("worker", "--concurrency", str(concurrency)), "worker")
+    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "our worker")
+    return child
+
+
+def _start_baseline(procs: Processes, concurrency: int) -> Any:
+    from bench.baseline_app import app
+
+    child = procs.start(env.baseline_worker(concurrency), "baseline", env.baseline_env())
+    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "the baseline worker")
+    return child
+
+
+# 1 ────────────────────────────────────────────────────────────────────────────────────────
+def accept_rate(procs: Processes, seconds: float) -> Result:
+    port = env.free_port()
+    api = procs.start(env.ours("api", "--port", str(port)), "api")
+    import httpx
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(up, 60, "the API")
+    body = json.dumps({"model": "local/image", "input": TINY_IMAGE})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            f"http://127.0.0.1:{port}/v1/jobs",
+            str(seconds),
+            "32",
+            body,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    load = json.loads(out.stdout)
+    procs.stop(api)
+    accepted = load["counts"].get("202", 0)
+    ours = accepted / load["elapsed_s"]
+
+    from bench.baseline_app import stamp
+
+    sent, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds:
+        stamp.delay(time.time())
+        sent += 1
+    baseline = sent / (time.monotonic() - started)
+    return Result(
+        "1. accept rate",
+        "jobs/s",
+        ours,
+        baseline,
+        "≥ 1000/s and ≥ 0.5× baseline",
+        ours >= 1000 and ours >= 0.5 * baseline,
+        {"responses": load["counts"], "concurrency": 32, "seconds": seconds},
+    )
+
+
+# 2 and 3 ─────────────────────────────────────────────────────────────────────────────────
+def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]:
+    from workers.db.engine import session_scope
+    from workers.job.models import Job, JobPhase
+
+    worker = _start_worker(procs, 2)
+    waits, overheads = [], []
+    for _ in range(count):
+        job_id = _submit_tiny()
+
+        def done(job_id: uuid.UUID = job_id) -> bool:
+            with session_scope() as session:
+                return session.get(Job, job_id).finished_at is not None  # type: ignore[union-attr]
+
+        wait_for(done, 30, "a job")
+        with session_scope() as session:
+            job = session.get(Job, job_id)
+            phases = {
+                p.name: p.duration_ms
+                for p in session.scalars(select(JobPhase).where(JobPhase.job_id == job_id))
+            }
+            assert job is not None
+            assert job.finished_at is not None
+            waits.append(phases["queue_wait"])
+            provider_ms = phases["model_loading"] + phases["generation"]
+            overheads.append(
+                (job.finished_at - job.created_at).total_seconds() * 1000 - provider_ms
+            )
+    procs.stop(worker)
+
+    from bench.baseline_app import stamp
+
+    baseline = _start_baseline(procs, 2)
+    client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
+    base_waits = []
+    for _ in range(count):
+        stamp.delay(time.time())
+        _, raw = client.blpop(["baseline:stamps"], timeout=30) or (None, b"0,0")
+        sent, begun = (float(x) for x in raw.decode().split(","))
+        base_waits.append((begun - sent) * 1000)
+    procs.stop(baseline)
+
+    p50, p99 = percentile(waits, 50), percentile(waits, 99)
+    b50, b99 = percentile(base_waits, 50), percentile(base_waits, 99)
+    dispatch = Result(
+        "2. dispatch latency",
+        "queue_wait p50 ms",
+        p50,
+        b50,
+        "p50 ≤ 5 ms, p99 ≤ 10 ms, ≤ 2× baseline",
+        p50 <= 5 and p99 <= 10 and p50 <= 2 * b50,
+        {"p99_ms": p99, "baseline_p99_ms": b99, "jobs": count},
+    )
+    o50, o99 = percentile(overheads, 50), percentile(overheads, 99)
+    overhead = Result(
+        "3. overhead per job",
+        "p50 ms",
+        o50,
+        None,
+        "p50 ≤ 20 ms",
+        o50 <= 20,
+        {
+            "p99_ms": o99,
+            "model": "local/image 64×64, zero simulated latency",
+            "note": "end-to-end (created → finished) minus model_loading + generation",
+        },
+    )
+    return dispatch, overhead
+
+
+# 4 and 8 ─────────────────────────────────────────────────────────────────────────────────
+def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
+    from workers.db.engine import session_scope
+    from workers.job.models import Job
+
+    env.reset_state()
+    for _ in range(count):
+        _submit_tiny()
+    worker = _start_worker(procs, concurrency)
+
+    def all_done() -> bool:
+        with session_scope() as session:
+            finished = session.scalar(
+                select(func.count()).select_from(Job).where(Job.status == "succeeded")
+            )
+        return finished == count
+
+    wait_for(all_done, 600, f"{count} jobs")
+    procs.stop(worker)
+    with session_scope() as session:
+        first, last = session.execute(
+            select(func.min(Job.started_at), func.max(Job.finished_at))
+        ).one()
+    return count / (last - first).total_seconds()
+
+
+def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> float:
+    from bench.baseline_app import noop
+
+    env.reset_state()
+    client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
+    for _ in range(count):
+        noop.delay()
+    worker = _start_baseline(procs, concurrency)
+    wait_for(lambda: client.llen("baseline:done") >= count, 600, f"{count} baseline tasks")
+    procs.stop(worker)
+    stamps = [float(x) for x in client.lrange("baseline:done", 0, -1)]
+    # The first task's own run is in the span: count the tasks after the first.
+    return (count - 1) / (max(stamps) - min(stamps))
+
+
+def throughput(procs: Processes, count: int) -> Result:
+    ours = _throughput_ours(procs, count, 2)
+    baseline = _throughput_baseline(procs, count, 2)
+    return Result(
+        "4. throughput",
+        "jobs/s",
+        ours,
+        baseline,
+        "≥ 250/s and ≥ 0.3× baseline",
+        ours >= 250 and ours >= 0.3 * baseline,
+        {"jobs": count, "pool": "prefork ×2", "model": "local/image 64×64, zero latency"},
+    )
+
+
+def scaling(procs: Processes, count: int) -> Result:
+    figures = {k: _throughput_ours(procs, count, k) for k in (1, 2, 4)}
+    baselines = {k: _throughput_baseline(procs, count, k) for k in (1, 2, 4)}
+    return Result(
+        "8. scaling",
+        "jobs/s at 1/2/4 processes (shown: 4)",
+        figures[4],
+        baselines[4],
+        "shows how cost grows",
+        None,
+        {"ours": figures, "baseline": baselines, "jobs": count},
+    )
+
+
+ALL_CASES = frozenset(range(1, 9))
+NOT_YET = {
+    5: ("5. in flight", "jobs held", "≥ 2000, lag p99 ≤ 2 s", "hosted-provider waiting"),
+    6: ("6. cache hit", "p50 ms", "p50 ≤ 3 ms, p99 ≤ 10 ms", "the result cache"),
+    7: ("7. streams", "first event ms", "≤ 50 ms; p99 ≤ 100 ms", "live progress streams"),
+}
+
+
+def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
+    """Run the chosen cases in order; `quick` shrinks every count for a smoke run."""
+    procs = Processes()
+    results: list[Result] = []
+    try:
+        if 1 in only:
+            env.reset_state()
+            results.append(accept_rate(procs, 2 if quick else 8))
+        if only & {2, 3}:
+            env.reset_state()
+            results.extend(dispatch_and_overhead(procs, 15 if quick else 100))
+        if 4 in only:
+            results.append(throughput(procs, 100 if quick else 1000))
+        for number, (case, metric, goal, feature) in NOT_YET.items():
+            if number in only:
+                results.append(not_yet(case, metric, goal, f"{feature} has not landed"))
+        if 8 in only:
+            results.append(scaling(procs, 60 if quick else 400))
+    finally:
+        procs.stop_all()
+    return results
