@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.signals import worker_process_init
 
 from workers.db.engine import reset_engine
+from workers.provider.registry import reset_adapters
 from workers.queues import ROUTES, Queue
 from workers.settings import Settings, get_settings
 
@@ -98,3 +99,4 @@ configure(app, get_settings())
 @worker_process_init.connect
 def _fresh_connections_after_fork(**_: Any) -> None:
     reset_engine()
+    reset_adapters()

@@ -13,5 +13,7 @@ class Queue(StrEnum):
 
 ROUTES: dict[str, dict[str, str]] = {
     "job.generate": {"queue": Queue.JOBS},
+    "job.finalize": {"queue": Queue.JOBS},
+    "job.cancel_remote": {"queue": Queue.MAINTENANCE},
     "job.sweep": {"queue": Queue.MAINTENANCE},
 }

@@ -40,3 +40,15 @@ def create_job(body: JobCreate, request: Request, response: Response) -> Any:
 @router.get("/{job_id}", response_model=JobRead, name="get_job")
 def get_job(job_id: uuid.UUID, session: Annotated[Session, Depends(db_session)]) -> JobRead:
     return service.read(session, job_id)
+
+
+class JobCanceled(BaseModel):
+    id: uuid.UUID
+    status: str
+
+
+@router.post("/{job_id}/cancel", response_model=JobCanceled)
+def cancel_job(job_id: uuid.UUID) -> JobCanceled:
+    """Cancel a queued or running job, at the provider too; a finished job answers 409."""
+    canceled = producer.cancel(job_id)
+    return JobCanceled(id=canceled.job_id, status=canceled.status)

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.conftest import queued_messages, table_counts
+from workers.job.tasks import generate
+from workers.settings import get_settings
 
 VIDEO_JOB = {
     "model": "local/video",
@@ -118,3 +120,42 @@ class TestReadApi:
 
     def test_healthz(self, client: TestClient) -> None:
         assert client.get("/healthz").json() == {"status": "ok"}
+
+
+class TestProviderKeys:
+    def test_missing_key_is_refused_naming_the_setting(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "fal_key", None)
+        response = client.post(
+            "/v1/jobs", json={"model": "fal-ai/ltx-video", "input": {"prompt": "x"}}
+        )
+        assert response.status_code == 422
+        assert "set FAL_KEY" in response.json()["detail"][0]["msg"]
+        assert table_counts()["jobs"] == 0
+        assert queued_messages(redis_client) == 0
+        models = {m["id"]: m for m in client.get("/v1/models").json()}
+        assert models["fal-ai/ltx-video"]["available"] is False
+        assert "FAL_KEY" in models["fal-ai/ltx-video"]["unavailable_reason"]
+        assert models["veo-3.1"]["available"] is True
+
+
+class TestCancel:
+    def test_queued_job_cancels_and_its_message_is_then_ignored(self, client: TestClient) -> None:
+        job_id = client.post("/v1/jobs", json=VIDEO_JOB).json()["id"]
+        response = client.post(f"/v1/jobs/{job_id}/cancel")
+        assert response.json() == {"id": job_id, "status": "canceled"}
+        generate.run(job_id)  # the message still in the queue reaches a worker
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        assert (job["status"], job["phases"], job["attempts"]) == ("canceled", [], 0)
+
+    def test_finished_job_answers_409(self, client: TestClient) -> None:
+        job_id = client.post("/v1/jobs", json=VIDEO_JOB).json()["id"]
+        client.post(f"/v1/jobs/{job_id}/cancel")
+        response = client.post(f"/v1/jobs/{job_id}/cancel")
+        assert response.status_code == 409
+        assert "already canceled" in response.json()["detail"]
+
+    def test_unknown_job_is_404(self, client: TestClient) -> None:
+        response = client.post("/v1/jobs/00000000-0000-0000-0000-000000000000/cancel")
+        assert response.status_code == 404

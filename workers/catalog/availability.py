@@ -7,9 +7,8 @@ from datetime import date
 
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import all_models
-
-# Providers whose adapters the worker runs. Hosted adapters join as they are wired in.
-RUNNABLE_PROVIDERS = frozenset({"local"})
+from workers.provider.registry import missing_key
+from workers.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,8 @@ class Availability:
 
 def availability(model: ModelSpec, today: date | None = None) -> Availability:
     today = today or date.today()
-    if model.retires_on is not None and model.retires_on <= today:
+    retired = model.retires_on is not None and model.retires_on <= today
+    if retired and not get_settings().allow_retired_models:
         alternatives = [
             m.id
             for m in all_models()
@@ -33,6 +33,9 @@ def availability(model: ModelSpec, today: date | None = None) -> Availability:
         return Availability(
             False, f"{model.id} was retired on {model.retires_on}; live {model.tier} models: {live}"
         )
-    if model.provider not in RUNNABLE_PROVIDERS:
-        return Availability(False, f"the {model.provider} provider is not enabled on this server")
+    setting = missing_key(model.provider)
+    if setting is not None:
+        return Availability(
+            False, f"the {model.provider} provider is not configured: set {setting}"
+        )
     return Availability(True)

@@ -48,3 +48,8 @@ class ModelSpec:
     typical_latency_s: float
     inputs: InputSpec = field(default_factory=InputSpec)
     retires_on: date | None = None
+    wire_id: str | None = None  # the provider's own id, when it differs from ours
+
+    @property
+    def provider_model(self) -> str:
+        return self.wire_id or self.id

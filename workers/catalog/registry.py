@@ -135,8 +135,27 @@ MODELS: tuple[ModelSpec, ...] = (
         retires_on=date(2026, 9, 24),
     ),
     ModelSpec(
+        id="minimax/video-01",
+        provider="replicate",
+        kind=MediaKind.VIDEO,
+        tier=Tier.BALANCED,
+        description="MiniMax Video-01 on Replicate.",
+        typical_latency_s=60,
+        inputs=InputSpec(takes_seed=False),
+    ),
+    ModelSpec(
+        id="black-forest-labs/flux-schnell",
+        provider="replicate",
+        kind=MediaKind.IMAGE,
+        tier=Tier.FAST,
+        description="FLUX.1 [schnell] on Replicate.",
+        typical_latency_s=2,
+        inputs=InputSpec(aspect_ratios=("1:1", "16:9", "9:16"), default_aspect_ratio="1:1"),
+    ),
+    ModelSpec(
         id="veo-3.1",
-        provider="google",
+        provider="gemini",
+        wire_id="veo-3.1-generate-preview",
         kind=MediaKind.VIDEO,
         tier=Tier.QUALITY,
         description="Google Veo 3.1 through the Gemini API.",
@@ -154,6 +173,7 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 
 _BY_ID = {spec.id: spec for spec in MODELS}
+assert len(_BY_ID) == len(MODELS), "duplicate model id in the catalog"
 
 
 def all_models() -> tuple[ModelSpec, ...]:

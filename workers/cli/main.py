@@ -45,8 +45,28 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     concurrency = args.concurrency or get_settings().worker_concurrency
     app.worker_main(
-        ["worker", f"--queues={args.queues}", f"--concurrency={concurrency}", "--loglevel=INFO"]
+        [
+            "worker",
+            f"--queues={args.queues}",
+            f"--concurrency={concurrency}",
+            f"--loglevel={args.loglevel}",
+        ]
     )
+    return 0
+
+
+def _cmd_poller(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from workers.job import poller
+
+    logging.basicConfig(level=args.loglevel, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    poller.run(stop)
     return 0
 
 
@@ -91,6 +111,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
             "api": [*me, "api", "--host", args.host, "--port", str(args.port)],
             "worker": [*me, "worker"],
             "beat": [*me, "beat"],
+            "poller": [*me, "poller"],
         },
         banner=f"abstrakt-queue is up: API on http://{args.host}:{args.port} "
         f"(docs at /docs); Ctrl-C stops it",
@@ -164,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="abstrakt-queue", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="migrate, then run API + worker + beat in one command")
+    up = sub.add_parser("up", help="migrate, then run API, worker, beat and poller in one command")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.set_defaults(run=_cmd_up)
@@ -177,9 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a Celery worker")
     worker.add_argument("--queues", default=ALL_QUEUES)
     worker.add_argument("--concurrency", type=int, default=None)
+    worker.add_argument("--loglevel", default="INFO", help="DEBUG also logs each task's arguments")
     worker.set_defaults(run=_cmd_worker)
 
     sub.add_parser("beat", help="run the Celery beat scheduler").set_defaults(run=_cmd_beat)
+    poller = sub.add_parser("poller", help="follow jobs waiting at hosted providers (one per host)")
+    poller.add_argument("--loglevel", default="INFO")
+    poller.set_defaults(run=_cmd_poller)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_cmd_migrate)
 
     flower = sub.add_parser("flower", help="run Flower, the Celery monitor")

@@ -13,6 +13,14 @@ def celery_priority(priority: int) -> int:
     return 9 - priority
 
 
+def send_finalize(job_id: uuid.UUID) -> None:
+    app.send_task("job.finalize", args=[str(job_id)], queue=Queue.JOBS, priority=0)
+
+
+def send_cancel_remote(job_id: uuid.UUID) -> None:
+    app.send_task("job.cancel_remote", args=[str(job_id)], queue=Queue.MAINTENANCE)
+
+
 def send_generate(job_id: uuid.UUID, priority: int, queue: Queue = Queue.JOBS) -> None:
     app.send_task(
         "job.generate", args=[str(job_id)], queue=queue, priority=celery_priority(priority)

@@ -58,6 +58,7 @@ class Job(Base):
         CheckConstraint("kind IN ('image', 'video', 'audio')", name="kind"),
         CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_submit_state_next_poll_at", "submit_state", "next_poll_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -79,6 +80,21 @@ class Job(Base):
     # A running job whose lease has run out lost its worker: the sweeper re-sends it and the
     # next delivery takes it over as a new attempt.
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Hosted providers. The submission's life: `intent` is committed before the provider is
+    # called, `submitted` once its request id is stored, `completed` when its output is
+    # ready for us to fetch. See README "Exactly one submission".
+    provider: Mapped[str] = mapped_column(String(32), default="local")
+    submit_state: Mapped[str | None] = mapped_column(String(16))
+    provider_request_id: Mapped[str | None] = mapped_column(String(255))
+    provider_handles: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    # The provider's last reported status: state, queue position, progress, recent logs.
+    remote: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the last recorded phase ended: the next phase starts here, whichever process
+    # records it, so an attempt's phases stay back to back.
+    phase_mark_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from workers.db.engine import session_scope
 from workers.job import service
-from workers.job.dispatch import send_generate
+from workers.job.dispatch import send_cancel_remote, send_generate
 from workers.job.models import DEFAULT_OWNER
 from workers.job.schemas import JobCreate
 
@@ -43,3 +43,15 @@ def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
             with session_scope() as session:
                 service.mark_unsent(session, job_id)
     return Accepted(id=job_id, status=status, created=outcome.created)
+
+
+def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> service.Canceled:
+    """Cancel a queued or running job; the provider is told after the cancel commits.
+
+    Raises `NotFound`, or `Conflict` when the job already finished.
+    """
+    with session_scope() as session:
+        canceled = service.cancel(session, job_id, owner=owner)
+    if canceled.cancel_at_provider:
+        send_cancel_remote(job_id)
+    return canceled

@@ -38,6 +38,21 @@ def phases_of(session: Session, job_id: uuid.UUID) -> Sequence[JobPhase]:
     )
 
 
+def needing_finalize(session: Session, *, done_before: datetime, limit: int) -> list[uuid.UUID]:
+    """Jobs the provider finished that no worker is finalizing (a lost finalize message)."""
+    rows = session.scalars(
+        select(Job.id)
+        .where(
+            Job.status == JobStatus.RUNNING,
+            Job.submit_state == "completed",
+            Job.phase_mark_at < done_before,
+            or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < done_before),
+        )
+        .limit(limit)
+    )
+    return list(rows)
+
+
 def needing_dispatch(
     session: Session, *, unsent_before: datetime, lease_expired_before: datetime, limit: int
 ) -> list[tuple[uuid.UUID, int]]:
@@ -50,7 +65,10 @@ def needing_dispatch(
                 (Job.status == JobStatus.QUEUED)
                 & Job.enqueued_at.is_(None)
                 & (Job.created_at < unsent_before),
-                (Job.status == JobStatus.RUNNING) & (Job.lease_expires_at < lease_expired_before),
+                (Job.status == JobStatus.RUNNING)
+                & (Job.lease_expires_at < lease_expired_before)
+                # a finished provider's job is finalize's to take over, not a new attempt's
+                & Job.submit_state.is_distinct_from("completed"),
             )
         )
         .order_by(Job.created_at)

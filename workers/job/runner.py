@@ -7,18 +7,17 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from workers.catalog.registry import get_model
 from workers.db.engine import session_scope
 from workers.job import service
 from workers.job.models import Phase
+from workers.job.output import store_output
 from workers.job.service import Claim
 from workers.job.timing import PhaseClock
-from workers.media.probe import MediaInfo, probe
+from workers.media.probe import probe
 from workers.provider.local import LocalProvider
 from workers.settings import get_settings
-from workers.storage.local import LocalStorage
 
 
 class AttemptLost(Exception):
@@ -71,7 +70,7 @@ def run_attempt(claim: Claim) -> None:
         assert output.path is not None
         info = probe(output.path)  # the file's true shape, not what the renderer meant
         finished(Phase.ENCODING)
-        result = _store(claim, output.path, info)
+        result = store_output(claim.job_id, output.path, info)
         started_at, duration_ms = clock.lap()
     with session_scope() as session:
         if not service.succeed(
@@ -83,20 +82,3 @@ def run_attempt(claim: Claim) -> None:
         ):
             raise AttemptLost(str(claim.job_id))
     log.info("job.succeeded job_id=%s attempt=%s", claim.job_id, claim.attempt)
-
-
-def _store(claim: Claim, path: Path, info: MediaInfo) -> dict[str, Any]:
-    """The upload phase: put the file in storage; the result describes what was stored."""
-    storage = LocalStorage.from_settings(get_settings())
-    url = storage.put(f"jobs/{claim.job_id}/{path.name}", path)
-    media: dict[str, Any] = {
-        "url": url,
-        "content_type": info.content_type,
-        "width": info.width,
-        "height": info.height,
-        "file_size": path.stat().st_size,
-    }
-    if info.duration_s is not None:
-        media["duration"] = info.duration_s
-    kind = "video" if info.content_type.startswith("video/") else "image"
-    return {kind: media}

@@ -30,6 +30,15 @@ class JobError(BaseModel):
     message: str
 
 
+class ProviderRead(BaseModel):
+    """Where a hosted job stands at its provider."""
+
+    name: str
+    request_id: str | None
+    submit_state: str | None
+    status: dict[str, Any] | None  # state, queue_position, progress, recent logs
+
+
 class JobRead(BaseModel):
     id: uuid.UUID
     model: str
@@ -42,6 +51,7 @@ class JobRead(BaseModel):
     result: dict[str, Any] | None
     error: JobError | None
     phases: list[PhaseRead]
+    provider: ProviderRead
     created_at: datetime
     enqueued_at: datetime | None
     started_at: datetime | None

@@ -21,7 +21,7 @@ from workers.errors import Conflict, InvalidInput, NotFound
 from workers.job import repository
 from workers.job.events import append_event
 from workers.job.models import DEFAULT_OWNER, Job, JobPhase, Phase
-from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead
+from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead, ProviderRead
 from workers.job.status import JobStatus, check_transition
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWN
         owner=owner,
         model=spec.id,
         kind=spec.kind,
+        provider=spec.provider,
         input=canonical,
         status=JobStatus.QUEUED,
         priority=request.priority,
@@ -119,6 +120,7 @@ class Claim:
     input: dict[str, Any]
     attempt: int
     started_at: datetime
+    submit_state: str | None = None  # hosted jobs: how far the provider submission got
 
 
 def claim(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | None:
@@ -146,14 +148,15 @@ def claim(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | Non
     job.status = JobStatus.RUNNING
     job.attempts += 1
     job.started_at = now
+    job.phase_mark_at = now
     job.lease_expires_at = now + timedelta(seconds=lease_s)
     wait_ms = max(0.0, (now - waited_from).total_seconds() * 1000)
-    _add_phase(session, job, Phase.QUEUE_WAIT, waited_from, wait_ms)
+    add_phase(session, job, Phase.QUEUE_WAIT, waited_from, wait_ms)
     append_event(session, job, "running", {"attempt": job.attempts})
-    return Claim(job.id, job.model, dict(job.input), job.attempts, now)
+    return Claim(job.id, job.model, dict(job.input), job.attempts, now, job.submit_state)
 
 
-def _add_phase(
+def add_phase(
     session: Session, job: Job, phase: Phase, started_at: datetime, duration_ms: float
 ) -> None:
     session.add(
@@ -165,10 +168,12 @@ def _add_phase(
             duration_ms=duration_ms,
         )
     )
+    job.phase_mark_at = started_at + timedelta(milliseconds=duration_ms)
     append_event(session, job, "phase", {"name": phase, "duration_ms": round(duration_ms, 3)})
 
 
-def _locked_running(session: Session, claim_: Claim) -> Job | None:
+def locked_running(session: Session, claim_: Claim) -> Job | None:
+    """The claimed attempt's job row, locked; None when the attempt is no longer current."""
     job = repository.get_for_update(session, claim_.job_id)
     if job is None or job.job_status is not JobStatus.RUNNING or job.attempts != claim_.attempt:
         return None
@@ -185,10 +190,10 @@ def record_phase(
     lease_s: float,
 ) -> bool:
     """Record a finished phase and renew the lease; False if the attempt is no longer ours."""
-    job = _locked_running(session, claim_)
+    job = locked_running(session, claim_)
     if job is None:
         return False
-    _add_phase(session, job, phase, started_at, duration_ms)
+    add_phase(session, job, phase, started_at, duration_ms)
     job.lease_expires_at = utcnow() + timedelta(seconds=lease_s)
     return True
 
@@ -202,10 +207,10 @@ def succeed(
     finished_at: datetime,
 ) -> bool:
     """Record the last phase and the result in one transaction: the job is done atomically."""
-    job = _locked_running(session, claim_)
+    job = locked_running(session, claim_)
     if job is None:
         return False
-    _add_phase(session, job, *last_phase)
+    add_phase(session, job, *last_phase)
     check_transition(job.job_status, JobStatus.SUCCEEDED)
     job.status = JobStatus.SUCCEEDED
     job.result = result
@@ -220,19 +225,49 @@ def fail(session: Session, job_id: uuid.UUID, *, code: str, message: str) -> boo
     job = repository.get_for_update(session, job_id)
     if job is None or job.job_status.is_terminal:
         return False
-    check_transition(job.job_status, JobStatus.FAILED)
-    job.status = JobStatus.FAILED
+    finish(job, JobStatus.FAILED)
     job.error_code = code
     job.error_message = message
-    job.finished_at = utcnow()
-    job.lease_expires_at = None
     append_event(session, job, "failed", {"code": code, "message": message})
     return True
 
 
+def finish(job: Job, status: JobStatus) -> None:
+    """Move a job to a terminal status and release everything that holds it."""
+    check_transition(job.job_status, status)
+    job.status = status
+    job.finished_at = utcnow()
+    job.lease_expires_at = None
+    job.next_poll_at = None
+    job.poll_lease_until = None
+
+
+@dataclass(frozen=True)
+class Canceled:
+    job_id: uuid.UUID
+    status: str
+    # Set when the provider holds a request to cancel: the caller sends that after commit.
+    cancel_at_provider: bool
+
+
+def cancel(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> Canceled:
+    """Cancel a queued or running job. Raises NotFound, or Conflict for a finished job."""
+    job = repository.get_for_update(session, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        raise NotFound(f"no job with id {job_id}")
+    if job.job_status.is_terminal:
+        raise Conflict(f"job {job_id} already {job.status}; only queued or running jobs cancel")
+    finish(job, JobStatus.CANCELED)
+    job.error_code = "canceled"
+    job.error_message = "canceled by request"
+    append_event(session, job, "canceled", {"by": "request"})
+    at_provider = job.provider_request_id is not None or job.submit_state == "intent"
+    return Canceled(job.id, job.status, cancel_at_provider=at_provider)
+
+
 def requeue_for_retry(session: Session, claim_: Claim, *, reason: str) -> bool:
     """Send a running attempt back to the queue after a transient error."""
-    job = _locked_running(session, claim_)
+    job = locked_running(session, claim_)
     if job is None:
         return False
     check_transition(job.job_status, JobStatus.QUEUED)
@@ -262,6 +297,12 @@ def read(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> Jo
             JobError(code=job.error_code, message=job.error_message or "")
             if job.error_code
             else None
+        ),
+        provider=ProviderRead(
+            name=job.provider,
+            request_id=job.provider_request_id,
+            submit_state=job.submit_state,
+            status=job.remote,
         ),
         phases=[
             PhaseRead(

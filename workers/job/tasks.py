@@ -9,27 +9,32 @@ from datetime import timedelta
 
 from celery import Task
 
+from workers.catalog.registry import get_model
 from workers.celery_app import app
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
-from workers.errors import DomainError, RetryableProviderError
-from workers.job import repository, service
-from workers.job.dispatch import send_generate
+from workers.errors import DomainError, ProviderError, RetryableProviderError
+from workers.job import hosted, remote, repository, service
+from workers.job.dispatch import send_finalize, send_generate
 from workers.job.runner import AttemptLost, claim_job, run_attempt
+from workers.provider.registry import adapter_for
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
-    """Exponential backoff with full jitter, never sooner than the provider asked."""
+    """Exponential backoff with full jitter, never sooner than the provider asked.
+
+    Capped at 60 s: a countdown must stay far below the Redis visibility timeout.
+    """
     ceiling = min(60.0, 2.0**attempt)
-    return max(retry_after_s or 0.0, random.uniform(0.5, 1.0) * ceiling)
+    return min(60.0, max(retry_after_s or 0.0, random.uniform(0.5, 1.0) * ceiling))
 
 
 @app.task(name="job.generate", bind=True)
 def generate(self: Task, job_id: str) -> None:
-    """Run one job to a terminal state.
+    """Run one job: locally to the end, or at a hosted provider up to its submission.
 
     Safe to deliver twice: a job that is finished, or held by a live worker, is left alone.
     Transient provider errors are retried with backoff up to `MAX_RETRIES`; anything else
@@ -39,7 +44,10 @@ def generate(self: Task, job_id: str) -> None:
     if claim is None:
         return
     try:
-        run_attempt(claim)
+        if get_model(claim.model).provider == "local":
+            run_attempt(claim)
+        else:
+            hosted.submit_attempt(claim)
     except AttemptLost:
         log.info("job.attempt_lost job_id=%s attempt=%s", job_id, claim.attempt)
     except RetryableProviderError as exc:
@@ -59,6 +67,53 @@ def generate(self: Task, job_id: str) -> None:
         _fail(claim.job_id, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
+@app.task(name="job.finalize", bind=True)
+def finalize(self: Task, job_id: str) -> None:
+    """Fetch a finished hosted job's output, post-process and store it.
+
+    Retried with backoff on transient errors (the provider keeps results for about an
+    hour, so we fetch at once); a duplicate delivery while a worker holds the job is a no-op.
+    """
+    try:
+        hosted.finalize(uuid.UUID(job_id))
+    except AttemptLost:
+        log.info("job.finalize_lost job_id=%s", job_id)
+    except RetryableProviderError as exc:
+        with session_scope() as session:
+            remote.release_finalize(session, uuid.UUID(job_id))
+        if self.request.retries >= get_settings().max_retries:
+            _fail(uuid.UUID(job_id), exc.code, f"could not fetch the result: {exc}")
+            return
+        raise self.retry(
+            countdown=backoff_s(self.request.retries + 1, exc.retry_after_s), max_retries=None
+        ) from exc
+    except DomainError as exc:
+        _fail(uuid.UUID(job_id), exc.code, str(exc))
+    except Exception as exc:
+        log.exception("job.finalize_crashed job_id=%s", job_id)
+        _fail(uuid.UUID(job_id), "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+@app.task(name="job.cancel_remote", bind=True)
+def cancel_remote(self: Task, job_id: str) -> None:
+    """Ask the provider to stop a canceled job's request. Best effort: transient errors are
+    retried a few times, a provider that cannot cancel is logged and left."""
+    with session_scope() as session:
+        job = repository.get(session, uuid.UUID(job_id))
+        submission = remote.submission_of(session, uuid.UUID(job_id))
+    if job is None or submission is None:
+        return  # never submitted, or the submitter will see the cancel and stop it itself
+    spec = get_model(job.model)
+    try:
+        adapter_for(spec.provider).cancel(spec.provider_model, submission)
+    except RetryableProviderError as exc:
+        if self.request.retries < 3:
+            raise self.retry(countdown=backoff_s(self.request.retries + 1, None)) from exc
+        log.warning("job.cancel_remote_gave_up job_id=%s reason=%s", job_id, exc.code)
+    except ProviderError as exc:
+        log.warning("job.cancel_remote_refused job_id=%s reason=%s", job_id, exc.code)
+
+
 def _fail(job_id: uuid.UUID, code: str, message: str) -> None:
     with session_scope() as session:
         service.fail(session, job_id, code=code, message=message)
@@ -67,23 +122,25 @@ def _fail(job_id: uuid.UUID, code: str, message: str) -> None:
 
 @app.task(name="job.sweep")
 def sweep() -> int:
-    """Re-send jobs whose message is missing: never sent, or whose worker stopped checking in.
+    """Re-send jobs whose message is missing: never sent, whose worker stopped checking in,
+    or whose provider finished without a finalize task reaching a worker.
 
     Safe to run anywhere, any number of times: a duplicate message finds its job claimed.
     """
     settings = get_settings()
     now = utcnow()
+    grace = timedelta(seconds=settings.unsent_job_grace_s)
     with session_scope() as session:
         job_ids = repository.needing_dispatch(
-            session,
-            unsent_before=now - timedelta(seconds=settings.unsent_job_grace_s),
-            lease_expired_before=now,
-            limit=500,
+            session, unsent_before=now - grace, lease_expired_before=now, limit=500
         )
+        unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=500)
     for job_id, priority in job_ids:
         send_generate(job_id, priority)
         with session_scope() as session:
             service.mark_resent(session, job_id)
-    if job_ids:
-        log.warning("job.swept count=%s", len(job_ids))
-    return len(job_ids)
+    for job_id in unfinalized:
+        send_finalize(job_id)
+    if job_ids or unfinalized:
+        log.warning("job.swept resent=%s finalize=%s", len(job_ids), len(unfinalized))
+    return len(job_ids) + len(unfinalized)

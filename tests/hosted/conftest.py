@@ -1,0 +1,91 @@
+"""Real worker and poller processes, the emulator, and helpers to drive hosted jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.e2e.workers import start, stop, wait_for
+from workers.celery_app import app as celery_app
+from workers.emulator.testing import EmulatorServer
+
+TERMINAL = ("succeeded", "failed", "canceled")
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hosted-logs")
+
+
+@pytest.fixture(scope="module")
+def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    # DEBUG: the most the worker and the poller ever log; the secrets test reads it all.
+    worker = start(
+        ["worker", "--concurrency", "2", "--loglevel", "DEBUG"],
+        env=os.environ,
+        cwd=Path.cwd(),
+        log=logs / "worker.log",
+    )
+    poller = start(
+        ["poller", "--loglevel", "DEBUG"], env=os.environ, cwd=Path.cwd(), log=logs / "poller.log"
+    )
+
+    def ready() -> bool | None:
+        assert worker.poll() is None, (logs / "worker.log").read_text()
+        assert poller.poll() is None, (logs / "poller.log").read_text()
+        return True if celery_app.control.ping(timeout=0.3) else None
+
+    wait_for(ready, 60, "the worker to answer a ping")
+    yield {"worker": worker, "poller": poller}
+    assert stop(poller) == 0, (logs / "poller.log").read_text()
+    assert stop(worker) == 0, (logs / "worker.log").read_text()
+
+
+@pytest.fixture(autouse=True)
+def fresh_emulator(emulator: EmulatorServer) -> None:
+    emulator.ctx.reset()
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def configure(emulator: EmulatorServer) -> Callable[..., None]:
+    """Change the emulator's behaviour over its control API, as a tester would."""
+
+    def apply(**body: Any) -> None:
+        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
+        assert response.status_code == 200, response.text
+
+    return apply
+
+
+def submissions(emulator: EmulatorServer) -> dict[str, int]:
+    counts: dict[str, int] = httpx.get(f"{emulator.url}/_emulator/submissions").json()[
+        "submissions"
+    ]
+    return counts
+
+
+def wait_job(
+    client: TestClient,
+    job_id: str,
+    until: Callable[[dict[str, Any]], bool] = lambda job: job["status"] in TERMINAL,
+    timeout_s: float = 60,
+) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        return job if until(job) else None
+
+    return wait_for(check, timeout_s, f"job {job_id}")

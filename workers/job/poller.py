@@ -1,0 +1,97 @@
+"""The poller: follows every job waiting at a hosted provider, holding no worker for it.
+
+One process per host (`abstrakt-queue poller`). Its state is the job rows: it takes due
+jobs in batches (SKIP LOCKED plus a short lease, so pollers on several hosts never check
+the same job), asks each provider for the status from a thread pool, and moves the job on.
+A job the provider finished is handed to a worker as a short `job.finalize` task. Killed at
+any point, it loses nothing: an unfinished lease lapses and the next round takes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from workers.catalog.registry import get_model
+from workers.db.base import utcnow
+from workers.db.engine import session_scope
+from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.job import remote, service
+from workers.job.dispatch import send_finalize
+from workers.job.hosted import next_poll_in_s
+from workers.job.remote import PollTicket
+from workers.provider.registry import adapter_for
+from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+POLL_LEASE_S = 60.0  # longer than one status call may take, with its timeout
+IDLE_WAIT_S = 0.1  # how long an idle poller sleeps before looking for due jobs again
+
+
+def check(ticket: PollTicket) -> None:
+    """Ask the provider about one job and record the answer."""
+    settings = get_settings()
+    spec = get_model(ticket.model)
+    adapter = adapter_for(ticket.provider)
+    elapsed = (utcnow() - ticket.submitted_at).total_seconds() if ticket.submitted_at else 0.0
+    if elapsed > settings.hosted_job_deadline_s:
+        _give_up(ticket, elapsed)
+        return
+    try:
+        status = adapter.status(spec.provider_model, ticket.submission)
+    except RetryableProviderError as exc:
+        delay = max(exc.retry_after_s or 0.0, settings.poll_min_interval_s * 4)
+        with session_scope() as session:
+            remote.postpone_poll(session, ticket, in_s=delay, reason=exc.code)
+        log.warning("job.poll_failed job_id=%s reason=%s", ticket.job_id, exc.code)
+        return
+    except PermanentProviderError as exc:
+        with session_scope() as session:
+            service.fail(session, ticket.job_id, code=exc.code, message=str(exc))
+        return
+    with session_scope() as session:
+        advance = remote.apply_status(
+            session, ticket, status, next_poll_in_s=next_poll_in_s(spec, elapsed_s=elapsed)
+        )
+    if advance.finalize:
+        send_finalize(ticket.job_id)
+
+
+def _give_up(ticket: PollTicket, elapsed: float) -> None:
+    """A client-side deadline: cancel at the provider, fail the job with a clear reason."""
+    spec = get_model(ticket.model)
+    try:
+        adapter_for(ticket.provider).cancel(spec.provider_model, ticket.submission)
+    except (RetryableProviderError, PermanentProviderError) as exc:
+        log.warning("job.deadline_cancel_failed job_id=%s reason=%s", ticket.job_id, exc.code)
+    with session_scope() as session:
+        service.fail(
+            session,
+            ticket.job_id,
+            code="provider_timeout",
+            message=f"the provider had not finished after {elapsed:.0f} s; canceled there",
+        )
+
+
+def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
+    """One round: take the due jobs, check them all, return how many were checked."""
+    with session_scope() as session:
+        tickets = remote.claim_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
+    for future in [pool.submit(check, ticket) for ticket in tickets]:
+        try:
+            future.result()
+        except Exception:  # one job's surprise must not stop the others' polling
+            log.exception("job.poll_crashed")
+    return len(tickets)
+
+
+def run(stop: threading.Event) -> None:
+    concurrency = get_settings().poller_concurrency
+    log.info("poller.started concurrency=%s", concurrency)
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
+        while not stop.is_set():
+            if poll_once(pool, batch=concurrency * 4) == 0:
+                stop.wait(IDLE_WAIT_S)
+    log.info("poller.stopped")

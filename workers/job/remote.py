@@ -1,0 +1,257 @@
+"""State changes of jobs that run at a hosted provider. Like `service`, it only flushes.
+
+A hosted attempt moves through `submit_state`:
+    (none) ── intent committed ──► intent ── provider answered ──► submitted
+    submitted ── poller sees it done ──► completed ── finalize stores the file ──► succeeded
+Phases: model_loading runs from the claim to the first status that shows the provider
+generating; generation to the status that shows it done; encoding and upload are ours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from workers.db.base import utcnow
+from workers.job import repository
+from workers.job.events import append_event
+from workers.job.models import Job, Phase
+from workers.job.service import Claim, add_phase, finish, locked_running
+from workers.job.status import JobStatus
+from workers.provider.base import RemoteState, RemoteStatus, Submission
+
+MAX_LOG_LINES = 20
+
+
+def record_intent(session: Session, claim: Claim) -> bool:
+    """Commit that we are about to submit, before the provider hears of it."""
+    job = locked_running(session, claim)
+    if job is None:
+        return False
+    job.submit_state = "intent"
+    append_event(session, job, "submitting", {"provider": job.provider})
+    return True
+
+
+def record_submission(
+    session: Session, claim: Claim, submission: Submission, *, first_poll_in_s: float
+) -> bool:
+    """Store the provider's request id; from here the poller owns the wait, not a worker."""
+    job = locked_running(session, claim)
+    if job is None:
+        return False
+    job.submit_state = "submitted"
+    job.provider_request_id = submission.request_id
+    job.provider_handles = dict(submission.handles)
+    job.remote = {"state": RemoteState.QUEUED}
+    job.next_poll_at = utcnow() + timedelta(seconds=first_poll_in_s)
+    job.lease_expires_at = None  # no worker holds the job while the provider works
+    append_event(session, job, "submitted", {"request_id": submission.request_id})
+    return True
+
+
+@dataclass(frozen=True)
+class PollTicket:
+    job_id: uuid.UUID
+    model: str
+    provider: str
+    attempt: int
+    submission: Submission
+    submitted_at: datetime | None
+
+
+def claim_due_polls(
+    session: Session, *, now: datetime, limit: int, lease_s: float
+) -> list[PollTicket]:
+    """Take up to `limit` jobs whose next status check is due, for `lease_s` seconds.
+
+    `SKIP LOCKED` lets several pollers (one per host) share the work without two of them
+    checking the same job; the lease keeps it theirs after this transaction commits.
+    """
+    jobs = session.scalars(
+        select(Job)
+        .where(
+            Job.submit_state == "submitted",
+            Job.status == JobStatus.RUNNING,
+            Job.next_poll_at <= now,
+            or_(Job.poll_lease_until.is_(None), Job.poll_lease_until < now),
+        )
+        .order_by(Job.next_poll_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    tickets = []
+    for job in jobs:
+        job.poll_lease_until = now + timedelta(seconds=lease_s)
+        assert job.provider_request_id is not None
+        tickets.append(
+            PollTicket(
+                job.id,
+                job.model,
+                job.provider,
+                job.attempts,
+                Submission(job.provider_request_id, dict(job.provider_handles or {})),
+                job.started_at,
+            )
+        )
+    return tickets
+
+
+@dataclass(frozen=True)
+class Advance:
+    """What the poller does next for a job once this transaction commits."""
+
+    finalize: bool = False  # send the finalize task
+    cancel_at_provider: bool = False
+
+
+def apply_status(
+    session: Session, ticket: PollTicket, status: RemoteStatus, *, next_poll_in_s: float
+) -> Advance:
+    """Record what the provider said and move the job on. Stale tickets change nothing."""
+    job = repository.get_for_update(session, ticket.job_id)
+    if (
+        job is None
+        or job.job_status is not JobStatus.RUNNING
+        or job.attempts != ticket.attempt
+        or job.submit_state != "submitted"
+    ):
+        return Advance()
+    now = utcnow()
+    previous = (job.remote or {}).get("state")
+    job.remote = _remote_view(status)
+    job.poll_lease_until = None
+    if previous == RemoteState.QUEUED and status.state is not RemoteState.QUEUED:
+        # The first sign of work ends model loading (the provider's queue and cold start).
+        _phase_until(session, job, Phase.MODEL_LOADING, now)
+    if previous != status.state:
+        append_event(session, job, "provider_status", job.remote)
+    if status.state is RemoteState.SUCCEEDED:
+        _phase_until(session, job, Phase.GENERATION, now)
+        job.submit_state = "completed"
+        job.next_poll_at = None
+        return Advance(finalize=True)
+    if status.state is RemoteState.FAILED:
+        _end(
+            session,
+            job,
+            JobStatus.FAILED,
+            status.error_code or "provider_failed",
+            status.error_message or "the provider reported a failure",
+        )
+        return Advance()
+    if status.state is RemoteState.CANCELED:
+        _end(
+            session,
+            job,
+            JobStatus.CANCELED,
+            "canceled_at_provider",
+            "the provider canceled the request",
+        )
+        return Advance()
+    job.next_poll_at = now + timedelta(seconds=next_poll_in_s)
+    return Advance()
+
+
+def claim_finalize(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | None:
+    """Take a job whose provider finished, to fetch and store its output. A duplicate
+    delivery while another worker holds it (live lease) changes nothing."""
+    job = repository.get_for_update(session, job_id)
+    now = utcnow()
+    if (
+        job is None
+        or job.job_status is not JobStatus.RUNNING
+        or job.submit_state != "completed"
+        or (job.lease_expires_at is not None and job.lease_expires_at > now)
+    ):
+        return None
+    job.lease_expires_at = now + timedelta(seconds=lease_s)
+    assert job.started_at is not None
+    return Claim(job.id, job.model, dict(job.input), job.attempts, job.started_at, "completed")
+
+
+def resume_waiting(session: Session, claim: Claim, *, first_poll_in_s: float) -> bool:
+    """Hand a taken-over job back to the poller (or to finalize) without submitting again."""
+    job = locked_running(session, claim)
+    if job is None:
+        return False
+    job.lease_expires_at = None
+    if job.submit_state == "submitted":
+        job.next_poll_at = utcnow() + timedelta(seconds=first_poll_in_s)
+    append_event(session, job, "resumed", {"submit_state": job.submit_state})
+    return True
+
+
+def record_phase_now(session: Session, claim: Claim, phase: Phase) -> bool:
+    """Record `phase` as ending now, starting where the previous phase ended."""
+    job = locked_running(session, claim)
+    if job is None:
+        return False
+    _phase_until(session, job, phase, utcnow())
+    return True
+
+
+def succeed_now(session: Session, claim: Claim, *, result: dict[str, Any]) -> bool:
+    """Record the upload phase as ending now and the job as succeeded, atomically."""
+    job = locked_running(session, claim)
+    if job is None:
+        return False
+    now = utcnow()
+    _phase_until(session, job, Phase.UPLOAD, now)
+    finish(job, JobStatus.SUCCEEDED)
+    job.finished_at = now
+    job.result = result
+    append_event(session, job, "succeeded", {"result": result})
+    return True
+
+
+def release_finalize(session: Session, job_id: uuid.UUID) -> None:
+    """Let the next finalize delivery take the job at once (after a transient failure)."""
+    job = repository.get_for_update(session, job_id)
+    if job is not None and job.submit_state == "completed":
+        job.lease_expires_at = None
+
+
+def submission_of(session: Session, job_id: uuid.UUID) -> Submission | None:
+    job = repository.get(session, job_id)
+    if job is None or job.provider_request_id is None:
+        return None
+    return Submission(job.provider_request_id, dict(job.provider_handles or {}))
+
+
+def postpone_poll(session: Session, ticket: PollTicket, *, in_s: float, reason: str) -> None:
+    """A status check failed transiently: try again later, keeping the job as it is."""
+    job = repository.get_for_update(session, ticket.job_id)
+    if job is None or job.submit_state != "submitted" or job.attempts != ticket.attempt:
+        return
+    job.poll_lease_until = None
+    job.next_poll_at = utcnow() + timedelta(seconds=in_s)
+    job.remote = {**(job.remote or {}), "last_error": reason}
+
+
+def _end(session: Session, job: Job, status: JobStatus, code: str, message: str) -> None:
+    finish(job, status)
+    job.error_code = code
+    job.error_message = message
+    append_event(session, job, status.value, {"code": code, "message": message})
+
+
+def _phase_until(session: Session, job: Job, phase: Phase, end: datetime) -> None:
+    start = job.phase_mark_at or job.started_at or end
+    add_phase(session, job, phase, start, max(0.0, (end - start).total_seconds() * 1000))
+
+
+def _remote_view(status: RemoteStatus) -> dict[str, Any]:
+    view: dict[str, Any] = {"state": status.state}
+    if status.queue_position is not None:
+        view["queue_position"] = status.queue_position
+    if status.progress is not None:
+        view["progress"] = status.progress
+    if status.logs:
+        view["logs"] = status.logs[-MAX_LOG_LINES:]
+    return view

@@ -1,0 +1,31 @@
+"""Post-processing of a provider's file: re-encode to the requested size, grab a poster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+from PIL import Image
+
+
+def transcode_mp4(source: Path, target: Path, width: int, height: int) -> None:
+    """Re-encode any readable video to H.264 MP4 at `width`×`height`, keeping its timing."""
+    with av.open(str(source)) as src, av.open(str(target), mode="w", format="mp4") as dst:
+        video_in = src.streams.video[0]
+        rate = video_in.average_rate or 24
+        stream = dst.add_stream("libx264", rate=rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "veryfast"}
+        for frame in src.decode(video_in):
+            resized = frame.reformat(width=width, height=height, format="yuv420p")
+            resized.pts = None
+            dst.mux(stream.encode(resized))
+        dst.mux(stream.encode(None))
+
+
+def poster_frame(source: Path, target: Path) -> None:
+    """The first frame of a video as a PNG: what a player shows before it starts."""
+    with av.open(str(source)) as src:
+        frame = next(src.decode(video=0))
+        Image.fromarray(frame.to_ndarray(format="rgb24"), "RGB").save(target, format="PNG")
