@@ -78,6 +78,26 @@ class Settings(BaseSettings):
     # provider and fails with `provider_timeout`.
     hosted_job_deadline_s: float = Field(default=1800.0, gt=0)
 
+    # The built-in local provider's simulated latencies, so every phase is measurable.
+    local_model_loading_s: float = Field(default=0.2, ge=0)
+    local_generation_s: float = Field(default=0.3, ge=0)
+    local_fps: int = Field(default=24, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.var_dir / 'abstrakt.sqlite3').resolve()}"
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if self.storage_dir == Path(""):
+            self.storage_dir = self.var_dir / "media"
+        if self.broker_visibility_timeout_s <= self.task_time_limit_s:
+            raise ValueError(
+                "BROKER_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S, or Redis re-delivers "
+                "tasks that are still running"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
