@@ -61,6 +61,8 @@ os.environ.update(
         "POLL_MIN_INTERVAL_S": "0.1",
         "POLL_MAX_INTERVAL_S": "0.3",
         "MAX_RETRIES": "2",
+        "CIRCUIT_FAILURE_THRESHOLD": "3",
+        "CIRCUIT_OPEN_S": "2",
     }
 )
 
@@ -68,6 +70,7 @@ from sqlalchemy import text  # noqa: E402
 
 from workers.db.engine import get_engine, reset_engine  # noqa: E402
 from workers.db.migrate import upgrade  # noqa: E402
+from workers.db.models import Base  # noqa: E402
 from workers.settings import get_settings  # noqa: E402
 
 
@@ -100,8 +103,9 @@ def redis_client() -> redis.Redis:
 @pytest.fixture(autouse=True)
 def clean_state(database: str, redis_client: redis.Redis) -> None:
     """Every test starts with empty tables and an empty broker."""
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
-        conn.execute(text("TRUNCATE jobs, job_phases, job_events"))
+        conn.execute(text(f"TRUNCATE {tables}"))
     redis_client.flushdb()
 
 

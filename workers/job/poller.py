@@ -20,6 +20,7 @@ from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.job import remote, service
 from workers.job.dispatch import send_finalize
 from workers.job.hosted import next_poll_in_s
+from workers.job.provider_health import record_outcome
 from workers.job.remote import PollTicket
 from workers.provider.registry import adapter_for
 from workers.settings import get_settings
@@ -42,6 +43,7 @@ def check(ticket: PollTicket) -> None:
     try:
         status = adapter.status(spec.provider_model, ticket.submission)
     except RetryableProviderError as exc:
+        record_outcome(ticket.provider, exc)
         delay = max(exc.retry_after_s or 0.0, settings.poll_min_interval_s * 4)
         with session_scope() as session:
             remote.postpone_poll(session, ticket, in_s=delay, reason=exc.code)
@@ -51,6 +53,7 @@ def check(ticket: PollTicket) -> None:
         with session_scope() as session:
             service.fail(session, ticket.job_id, code=exc.code, message=str(exc))
         return
+    record_outcome(ticket.provider, None)
     with session_scope() as session:
         advance = remote.apply_status(
             session, ticket, status, next_poll_in_s=next_poll_in_s(spec, elapsed_s=elapsed)
