@@ -1,8 +1,12 @@
 """OpenAI Videos API (providers.md §3): Bearer key, `{"error": {...}}` bodies,
 queued → in_progress (with progress) → completed | failed; bytes from `/content` with auth.
 
+`GET /v1/videos` lists with `limit` (0-100), `order` (`asc`|`desc`) and `after` (the previous
+page's `last_id`) as `{"object": "list", "data", "first_id", "last_id", "has_more"}`.
+
 Not confirmed against the real service (documented choices): DELETE of an unfinished video
-is refused with 400, and `/content` before completion answers 404.
+is refused with 400, `/content` before completion answers 404, the list defaults to 20 items
+newest first, and an unknown `after` id or a bad `limit`/`order` answers 400.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ SIZES = {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x19
 PRO_ONLY = {"1920x1080", "1080x1920", "1024x1792", "1792x1024"}
 SECONDS = {"4", "8", "12", "16", "20"}
 TYPES = {429: "requests", 500: "server_error", 503: "server_error"}
+LIST_LIMIT, LIST_MAX = 20, 100
 
 
 def error(
@@ -168,8 +173,48 @@ def routes(ctx: Context) -> list[Route]:
 
         return await ctx.guarded(found.model, _fault_error, produce)
 
+    async def list_videos(request: Request) -> Response:
+        if (denied := authorized(request)) is not None:
+            return denied
+        query = request.query_params
+        order = query.get("order", "desc")
+        if order not in {"asc", "desc"}:
+            return error(400, f"Invalid value for order: '{order}'.", {}, param="order")
+        try:
+            limit = int(query.get("limit", LIST_LIMIT))
+        except ValueError:
+            limit = -1
+        if not 0 <= limit <= LIST_MAX:
+            message = f"Invalid value for limit: must be between 0 and {LIST_MAX}."
+            return error(400, message, {}, param="limit")
+        after = query.get("after")
+
+        async def produce() -> Response:
+            jobs = ctx.store.listing("openai")  # newest first
+            if order == "asc":
+                jobs.reverse()
+            start = 0
+            if after is not None:
+                index = next((i for i, job in enumerate(jobs) if job.id == after), None)
+                if index is None:
+                    return error(400, f"Invalid value for after: '{after}'.", {}, param="after")
+                start = index + 1
+            page = jobs[start : start + limit]
+            body = {
+                "object": "list",
+                "data": [video(job) for job in page],
+                "first_id": page[0].id if page else None,
+                "last_id": page[-1].id if page else None,
+                "has_more": start + len(page) < len(jobs),
+            }
+            return JSONResponse(body)
+
+        # A list belongs to no model, so the default settings' faults apply to it.
+        return await ctx.guarded("", _fault_error, produce)
+
     return [
         Route("/v1/videos", create, methods=["POST"]),
+        Route("/v1/videos", list_videos, methods=["GET"]),
         Route("/v1/videos/{id}", one, methods=["GET", "DELETE"]),
         Route("/v1/videos/{id}/content", one, methods=["GET"]),
     ]

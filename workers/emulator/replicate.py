@@ -1,10 +1,20 @@
 """Replicate predictions API (providers.md §2): Bearer token, RFC 7807 error bodies,
-starting → processing → succeeded | failed | canceled, output URLs in the prediction."""
+starting → processing → succeeded | failed | canceled, output URLs in the prediction.
+
+`GET /v1/predictions` lists newest first, `PAGE_SIZE` a page, as `{"next", "previous",
+"results"}` where `next`/`previous` are absolute URLs holding an opaque `cursor` (the official
+client follows them as given); `created_after` (inclusive) and `created_before` (exclusive)
+filter by creation time. Not confirmed against the real service (documented choices): the
+cursor format, and a 400 for an unreadable cursor or date.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +24,9 @@ from workers.emulator.config import REJECT_MARKER
 from workers.emulator.core import Context, base_url, json_body
 from workers.emulator.state import Job, Phase
 
-TITLES = {401: "Unauthenticated", 404: "Not found", 422: "Input validation failed"}
+PAGE_SIZE = 100  # what Replicate returns per list page; the API takes no size parameter
+TITLES = {400: "Bad request", 401: "Unauthenticated", 404: "Not found"}
+TITLES |= {422: "Input validation failed"}
 TITLES |= {429: "Request was throttled", 500: "Internal server error", 503: "Service unavailable"}
 
 
@@ -31,6 +43,27 @@ def error(status: int, message: str, headers: dict[str, str]) -> Response:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(raw: str) -> float:
+    """ISO 8601 date-time or date → unix seconds (UTC when no offset is given)."""
+    moment = datetime.fromisoformat(raw)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _cursor(direction: str, job_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{direction}:{job_id}".encode()).decode()
+
+
+def _read_cursor(raw: str) -> tuple[str, str]:
+    """`(direction, job id)`: "o" → the page older than that job, "n" → the page newer."""
+    try:
+        direction, _, job_id = base64.urlsafe_b64decode(raw.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("unreadable cursor") from None
+    if direction not in {"o", "n"} or not job_id:
+        raise ValueError("unreadable cursor")
+    return direction, job_id
 
 
 def routes(ctx: Context) -> list[Route]:
@@ -137,9 +170,56 @@ def routes(ctx: Context) -> list[Route]:
 
         return await ctx.guarded(found.model, error, produce)
 
+    async def list_predictions(request: Request) -> Response:
+        if (denied := authorized(request)) is not None:
+            return denied
+        query = request.query_params
+        filters = {k: query[k] for k in ("created_after", "created_before", "source") if k in query}
+        try:
+            after = _parse_time(filters["created_after"]) if "created_after" in filters else None
+            before = _parse_time(filters["created_before"]) if "created_before" in filters else None
+            cursor = _read_cursor(query["cursor"]) if "cursor" in query else None
+        except ValueError as exc:
+            return error(400, f"Invalid query: {exc}", {})
+
+        def keep(job: Job) -> bool:
+            return (
+                (after is None or job.created_wall >= after)
+                and (before is None or job.created_wall < before)
+                and filters.get("source", "api") == "api"  # every emulated prediction is "api"
+            )
+
+        async def produce() -> Response:
+            jobs = [job for job in ctx.store.listing("replicate") if keep(job)]
+            start, end = 0, PAGE_SIZE
+            if cursor is not None:
+                direction, job_id = cursor
+                index = next((i for i, job in enumerate(jobs) if job.id == job_id), None)
+                if index is None:
+                    return error(400, "Invalid cursor", {})
+                older = (index + 1, index + 1 + PAGE_SIZE)
+                start, end = older if direction == "o" else (max(0, index - PAGE_SIZE), index)
+            page = jobs[start:end]
+            end = start + len(page)
+
+            def link(direction: str, job: Job) -> str:
+                params = urlencode({**filters, "cursor": _cursor(direction, job.id)})
+                return f"{base_url(request)}/v1/predictions?{params}"
+
+            body = {
+                "next": link("o", page[-1]) if page and end < len(jobs) else None,
+                "previous": link("n", page[0]) if page and start > 0 else None,
+                "results": [prediction(request, job) for job in page],
+            }
+            return JSONResponse(body)
+
+        # A list belongs to no model, so the default settings' faults apply to it.
+        return await ctx.guarded("", error, produce)
+
     return [
         Route("/v1/models/{owner}/{name}/predictions", create_for_model, methods=["POST"]),
         Route("/v1/predictions", create_with_version, methods=["POST"]),
+        Route("/v1/predictions", list_predictions, methods=["GET"]),
         Route("/v1/predictions/{id}", get_or_cancel, methods=["GET"]),
         Route("/v1/predictions/{id}/cancel", get_or_cancel, methods=["POST"]),
     ]

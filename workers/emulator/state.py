@@ -98,6 +98,15 @@ class Store:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def listing(self, provider: str) -> list[Job]:
+        """This provider's jobs, newest first.
+
+        Jobs are added in the order they are created, so insertion order is creation order
+        even when two share a `created_wall` reading.
+        """
+        with self._lock:
+            return [job for job in reversed(self._jobs.values()) if job.provider == provider]
+
     def by_file(self, file_id: str) -> Job | None:
         job_id = self._files.get(file_id)
         return self._jobs.get(job_id) if job_id else None

@@ -5,14 +5,19 @@ Two shapes:
   as a phase (model loading, generation, encoding).
 - `HostedProvider` talks to a remote queue with four separate, non-blocking calls — submit,
   status, result, cancel — so whoever waits (a task, a poller) decides how and where.
+
+`FindsSubmissions` is an optional extra for hosted providers whose API can list past requests:
+it lets a worker that crashed between submitting and recording the request id find that
+request instead of submitting (and paying) twice. No provider offers idempotency keys.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,24 @@ class HostedProvider(Protocol):
     def result(self, model: str, submission: Submission) -> list[OutputFile]: ...
 
     def cancel(self, model: str, submission: Submission) -> None: ...
+
+
+@runtime_checkable
+class FindsSubmissions(Protocol):
+    """Optional capability of a `HostedProvider`: look up a submission we may have made."""
+
+    def find_submission(
+        self, model: str, payload: dict[str, Any], *, created_after: datetime
+    ) -> Submission | None:
+        """The provider's request for `model` whose input equals `payload`, or None.
+
+        `payload` is exactly what `submit(model, payload)` would have sent; only requests
+        created at or after `created_after` (UTC, timezone-aware) count, give or take the
+        clock-skew allowance each adapter documents. When several match, the earliest is
+        returned. The result is shaped exactly like `submit`'s. It never submits anything.
+
+        None means the provider's list was read back to `created_after` and holds no match;
+        anything that prevents reading it to the end raises a provider error instead, so a
+        caller never mistakes "could not look" for "not there".
+        """
+        ...

@@ -7,12 +7,17 @@
   returns that URL and `download()` attaches the key only for URLs on the API host;
 - there is no cancel endpoint. `cancel()` does the only thing the protocol allows: it
   DELETEs the video, which removes a finished asset; for a job still queued or running the
-  API may refuse, and generation (and billing) then simply continues.
+  API may refuse, and generation (and billing) then simply continues;
+- `find_submission` pages `GET /videos?order=desc&limit=…&after=<last_id>` (response
+  `{"data", "first_id", "last_id", "has_more"}`) to recover a video whose id a crashed worker
+  never recorded. A video shows only `model`, `prompt`, `seconds` and `size` of what was sent,
+  so those are what must match; `created_at` is whole unix seconds.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,12 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # The SDK's literal lists 4/8/12; the current guide adds 16 and 20 for both models.
 SECONDS = (4, 8, 12, 16, 20)
+# `created_at` comes from OpenAI's clock; a lookup also accepts videos up to this much older
+# than asked, so a fast local clock cannot hide our own submission.
+CLOCK_SKEW = timedelta(seconds=60)
+# The create fields a video object echoes back; any other payload field cannot be compared.
+ECHOED = ("prompt", "seconds", "size")
+MAX_LIST_PAGES = 50  # past this a lookup errors rather than answer from a partial read
 
 
 def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +97,52 @@ class OpenAIVideosProvider:
                 message="openai: create response without id", code="provider_malformed_response"
             )
         return Submission(request_id=video_id)
+
+    # The API's maximum page size; tests lower it to exercise paging.
+    list_page_size = 100
+
+    def find_submission(
+        self, model: str, payload: dict[str, Any], *, created_after: datetime
+    ) -> Submission | None:
+        """The earliest video of this model, prompt (and `seconds`/`size`, when the payload
+        has them) created since `created_after` less `CLOCK_SKEW`; see `FindsSubmissions`.
+        Read-only."""
+        if created_after.tzinfo is None:
+            raise ValueError("created_after must be timezone-aware")
+        since = (created_after - CLOCK_SKEW).timestamp()
+        wanted = {k: str(payload[k]) for k in ECHOED if payload.get(k) is not None}
+        wanted["model"] = str(payload.get("model", model))
+        params = {"order": "desc", "limit": str(self.list_page_size)}
+        found: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            page = self.http.send_json(
+                "GET", f"{self.base_url}/videos", headers=self._auth, params=params
+            )
+            videos = page.get("data")
+            if not isinstance(videos, list):
+                raise _malformed("list response without data")
+            reached_older = False
+            for video in videos:  # newest first, so the last match is the earliest
+                if not isinstance(video, dict) or not isinstance(video.get("id"), str):
+                    raise _malformed("list item without id")
+                created = video.get("created_at")
+                if not isinstance(created, int | float):
+                    raise _malformed(f"list item with created_at {created!r}")
+                if created < since:
+                    reached_older = True
+                    break
+                if all(str(video.get(k)) == v for k, v in wanted.items()):
+                    found = video["id"]
+            last_id = page.get("last_id")
+            if reached_older or page.get("has_more") is not True:
+                return Submission(request_id=found) if found else None
+            if not isinstance(last_id, str) or not last_id:
+                raise _malformed("list says has_more but gives no last_id")
+            params["after"] = last_id
+        raise RetryableProviderError(
+            message=f"openai: video lookup stopped after {MAX_LIST_PAGES} pages",
+            code="provider_lookup_incomplete",
+        )
 
     def _retrieve(self, submission: Submission) -> dict[str, Any]:
         return self.http.send_json(
@@ -149,6 +206,10 @@ class OpenAIVideosProvider:
         headers = dict(self._auth) if same_origin(output.url, self.base_url) else {}
         headers["Accept"] = "application/binary"
         self.http.download(output.url, dest, headers=headers)
+
+
+def _malformed(what: str) -> RetryableProviderError:
+    return RetryableProviderError(message=f"openai: {what}", code="provider_malformed_response")
 
 
 def _status_of(video: dict[str, Any]) -> RemoteStatus:
