@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import health, jobs, models, providers
+from api.routes import health, jobs, models, prewarm, providers
 from workers.settings import get_settings
 
 
@@ -21,6 +21,7 @@ def create_app() -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(models.router)
     app.include_router(providers.router)
+    app.include_router(prewarm.router)
     app.include_router(health.router)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     # Local storage is served here; with object storage the URLs point elsewhere.

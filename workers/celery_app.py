@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
+from workers.db.base import utcnow
 from workers.db.engine import reset_engine
+from workers.prewarm.cron import Cron
 from workers.provider.registry import reset_adapters
 from workers.queues import ROUTES, Queue
 from workers.settings import Settings, get_settings
@@ -51,12 +54,15 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith(("redis://", "rediss://")):
         # Ten priority levels; kombu's Redis transport serves lower numbers first.
         options |= {"queue_order_strategy": "priority", "priority_steps": list(range(10))}
+        if settings.broker_key_prefix:
+            options["global_keyprefix"] = settings.broker_key_prefix
     else:
         options["polling_interval"] = settings.broker_polling_interval_s
     return options
 
 
 def configure(app: Celery, settings: Settings) -> None:
+    prewarm_cron = Cron.parse(settings.prewarm_cron)
     app.conf.update(
         broker_url=settings.broker_url,
         broker_transport_options=broker_options(settings),
@@ -87,12 +93,20 @@ def configure(app: Celery, settings: Settings) -> None:
                 # A sweep that waited longer than its interval is stale: the next one replaces it.
                 "options": {"expires": settings.sweep_interval_s * 1.5},
             },
+            # UTC crontab; each slot fires once however many beats run (prewarm_runs).
+            "prewarm.run": {
+                "task": "prewarm.run",
+                "schedule": crontab(**prewarm_cron.fields),
+                "options": {"expires": prewarm_cron.shortest_gap(utcnow()).total_seconds() * 1.5},
+            },
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
 
 
-app = Celery("abstrakt_queue", task_cls=IdOnlyTask, include=["workers.job.tasks"])
+app = Celery(
+    "abstrakt_queue", task_cls=IdOnlyTask, include=["workers.job.tasks", "workers.prewarm.tasks"]
+)
 configure(app, get_settings())
 
 

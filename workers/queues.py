@@ -16,4 +16,6 @@ ROUTES: dict[str, dict[str, str]] = {
     "job.finalize": {"queue": Queue.JOBS},
     "job.cancel_remote": {"queue": Queue.MAINTENANCE},
     "job.sweep": {"queue": Queue.MAINTENANCE},
+    "prewarm.run": {"queue": Queue.MAINTENANCE},
+    "prewarm.top_up": {"queue": Queue.MAINTENANCE},
 }

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         default="http://localhost:8000", description="Base of the URLs handed out for media."
     )
 
+    # Prepended to every Redis key the broker uses: several deployments (or test runs) can
+    # then share one Redis database without seeing each other's queues.
+    broker_key_prefix: str = ""
     worker_concurrency: int = Field(default=2, ge=1)
     db_pool_size: int = Field(default=40, ge=1)
     # Producer-side "task-sent" events for Flower; off by default as they double enqueue cost.
@@ -41,9 +44,13 @@ class Settings(BaseSettings):
     # is re-sent by the sweeper once it is this old.
     unsent_job_grace_s: float = Field(default=10.0, ge=0)
     sweep_interval_s: float = Field(default=30.0, gt=0)
-    # How long a worker holds a running job without checking in (it checks in at every phase
-    # boundary); must outlast the longest single phase.
-    job_lease_s: float = Field(default=300.0, gt=0)
+    # How long a worker holds a running job without checking in. A heartbeat renews it every
+    # third of that, so a dead worker's job is taken over within about this long (plus one
+    # sweep interval) while a slow phase on a live worker keeps its job.
+    job_lease_s: float = Field(default=30.0, gt=0)
+    # Test-only fault injection: the name of a point in workers/job/crash.py at which a
+    # worker kills itself. Never set it in production.
+    crash_at: str | None = None
     # Transient provider errors are retried this many times with exponential backoff.
     max_retries: int = Field(default=5, ge=0)
 
@@ -78,6 +85,32 @@ class Settings(BaseSettings):
     # provider and fails with `provider_timeout`.
     hosted_job_deadline_s: float = Field(default=1800.0, gt=0)
 
+    # Result cache: a request that was generated before is answered from `cache_entries`
+    # (Postgres, the truth) through a Redis copy. TTLs in seconds; a per-model TTL of 0 turns
+    # that model's cache off. JSON for the overrides: {"local/video": 3600}.
+    cache_enabled: bool = True
+    cache_ttl_s: float = Field(default=86400.0, ge=0)
+    cache_model_ttl_s: dict[str, float] = Field(default_factory=dict)
+    # A caller's own results are kept to that caller unless this shares them with everyone;
+    # pre-generated results are always shared.
+    cache_share_results: bool = False
+    # The read-through Redis: empty = the broker when it is Redis, else none; "none" = off.
+    cache_redis_url: str = ""
+
+    # Pre-generation: beat runs `prewarm.run` on this cron (UTC; day-of-month, month and
+    # day-of-week must all match, as in Celery's crontab). At most `prewarm_max_in_flight`
+    # pre-generation jobs are queued or running at once; the rest start as those finish,
+    # checked every `prewarm_top_up_s`.
+    prewarm_cron: str = "*/30 * * * *"
+    prewarm_max_in_flight: int = Field(default=4, ge=1)
+    prewarm_priority: int = Field(default=0, ge=0, le=9)
+    prewarm_top_up_s: float = Field(default=15.0, gt=0, le=60)
+    # Also pre-generate the `prewarm_auto_top` most requested prompts of the last
+    # `prewarm_auto_days` days (asked at least `prewarm_auto_min_requests` times); 0 = off.
+    prewarm_auto_top: int = Field(default=0, ge=0)
+    prewarm_auto_days: int = Field(default=7, ge=1)
+    prewarm_auto_min_requests: int = Field(default=3, ge=1)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
@@ -96,6 +129,17 @@ class Settings(BaseSettings):
                 "BROKER_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S, or Redis re-delivers "
                 "tasks that are still running"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _cache_defaults(self) -> Settings:
+        if self.cache_redis_url.lower() == "none":
+            self.cache_redis_url = ""
+        elif not self.cache_redis_url and self.broker_url.startswith(("redis://", "rediss://")):
+            self.cache_redis_url = self.broker_url
+        from workers.prewarm.cron import Cron  # a leaf module: no settings import
+
+        Cron.parse(self.prewarm_cron)  # refuse a bad expression at start, not at first run
         return self
 
     @property

@@ -18,6 +18,8 @@ class JobAccepted(BaseModel):
     id: uuid.UUID
     status: str
     urls: dict[str, str]
+    cache_hit: bool = False
+    result: dict[str, Any] | None = None  # set when the job is already done (a cache hit)
 
 
 def _urls(request: Request, job_id: uuid.UUID) -> dict[str, str]:
@@ -28,13 +30,23 @@ def _urls(request: Request, job_id: uuid.UUID) -> dict[str, str]:
 def create_job(body: JobCreate, request: Request, response: Response) -> Any:
     """Accept a job and answer at once; the work happens on a worker.
 
-    An `idempotency_key` seen before returns that job (200) instead of making another.
+    An `idempotency_key` seen before returns that job (200) instead of making another. A
+    cache hit is created already succeeded, with its result (201).
     """
     accepted = producer.submit(body)
     if not accepted.created:
         response.status_code = 200
-    response.headers["Location"] = _urls(request, accepted.id)["get"]
-    return JobAccepted(id=accepted.id, status=accepted.status, urls=_urls(request, accepted.id))
+    elif accepted.cache_hit:
+        response.status_code = 201
+    urls = _urls(request, accepted.id)
+    response.headers["Location"] = urls["get"]
+    return JobAccepted(
+        id=accepted.id,
+        status=accepted.status,
+        urls=urls,
+        cache_hit=accepted.cache_hit,
+        result=accepted.result,
+    )
 
 
 @router.get("/{job_id}", response_model=JobRead, name="get_job")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from workers.emulator import cli as emulator
 from workers.errors import DomainError
+from workers.prewarm import cli as prewarm
 from workers.settings import get_settings
 
 ALL_QUEUES = "jobs,prewarm,maintenance"
@@ -50,6 +51,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             f"--queues={args.queues}",
             f"--concurrency={concurrency}",
             f"--loglevel={args.loglevel}",
+            f"--pool={args.pool}",
         ]
     )
     return 0
@@ -198,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a Celery worker")
     worker.add_argument("--queues", default=ALL_QUEUES)
     worker.add_argument("--concurrency", type=int, default=None)
+    worker.add_argument("--pool", default="prefork", help="prefork (default), threads or solo")
     worker.add_argument("--loglevel", default="INFO", help="DEBUG also logs each task's arguments")
     worker.set_defaults(run=_cmd_worker)
 
@@ -235,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show a job")
     status.add_argument("job_id", type=_job_id)
     status.set_defaults(run=_cmd_status)
+
+    prewarm.add_arguments(
+        sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")
+    )
     return parser
 
 

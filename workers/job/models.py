@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -29,6 +30,7 @@ from workers.job.status import JobStatus
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 DEFAULT_OWNER = "anonymous"
+PREWARM_OWNER = "prewarm"  # the owner of pre-generation jobs
 
 
 class MediaKind(StrEnum):
@@ -45,6 +47,14 @@ class Phase(StrEnum):
     GENERATION = "generation"
     ENCODING = "encoding"
     UPLOAD = "upload"
+    # A job answered without a worker has one phase instead of the five above:
+    CACHE_LOOKUP = "cache_lookup"  # a cache hit: request received → result found
+    JOINED_WAIT = "joined_wait"  # single flight: waited for an identical job's generation
+
+
+class Source(StrEnum):
+    REQUEST = "request"  # a caller's job (API, CLI, Python)
+    PREWARM = "prewarm"  # pre-generation for the shared cache
 
 
 class Job(Base):
@@ -58,6 +68,8 @@ class Job(Base):
         CheckConstraint("kind IN ('image', 'video', 'audio')", name="kind"),
         CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
+        CheckConstraint("source IN ('request', 'prewarm')", name="source"),
+        Index("ix_jobs_joined_job_id", "joined_job_id"),
         Index("ix_jobs_submit_state_next_poll_at", "submit_state", "next_poll_at"),
     )
 
@@ -95,6 +107,16 @@ class Job(Base):
     # Where the last recorded phase ended: the next phase starts here, whichever process
     # records it, so an attempt's phases stay back to back.
     phase_mark_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Result cache. `cache_key` is the canonical request (model + normalized input) and
+    # `cache_scope` where this job's result is stored (None: not cached); see workers/cache.
+    source: Mapped[str] = mapped_column(String(16), default=Source.REQUEST)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    cache_scope: Mapped[str | None] = mapped_column(String(100))
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Single flight: the identical job whose generation this one waits for and shares.
+    joined_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from workers.db.engine import session_scope
 from workers.job import service
@@ -23,6 +24,8 @@ class Accepted:
     id: uuid.UUID
     status: str
     created: bool  # False: an idempotency key returned an existing job
+    cache_hit: bool = False  # answered from the result cache: succeeded, `result` set
+    result: dict[str, Any] | None = None
 
 
 def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
@@ -30,19 +33,24 @@ def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
 
     The job row is committed before its task is sent, so a worker always finds it. If the
     broker refuses the message, the job stays queued and marked unsent, and the sweeper
-    sends it later: an accepted job is never dropped.
+    sends it later: an accepted job is never dropped. A cache hit, or a job joined to an
+    identical one in flight, sends no task.
     """
     with session_scope() as session:
         outcome = service.create_job(session, request, owner=owner)
-        job_id, status, priority = outcome.job.id, outcome.job.status, outcome.job.priority
-    if outcome.created:
+        job = outcome.job
+        job_id, status, priority = job.id, job.status, job.priority
+        cache_hit, result = job.cache_hit, job.result
+    if outcome.needs_task:
         try:
             send_generate(job_id, priority)
         except Exception:
             log.exception("job.send_failed job_id=%s (the sweeper will re-send it)", job_id)
             with session_scope() as session:
                 service.mark_unsent(session, job_id)
-    return Accepted(id=job_id, status=status, created=outcome.created)
+    return Accepted(
+        id=job_id, status=status, created=outcome.created, cache_hit=cache_hit, result=result
+    )
 
 
 def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> service.Canceled:

@@ -16,6 +16,11 @@ class JobCreate(BaseModel):
     input: dict[str, Any] = Field(description="The model's input; see GET /v1/models.")
     priority: int = Field(default=5, ge=0, le=9, description="0 (lowest) to 9 (most urgent).")
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    cache: bool = Field(
+        default=True,
+        description="Answer from the result cache when it can; false forces a fresh generation "
+        "(whose result still refreshes the cache).",
+    )
 
 
 class PhaseRead(BaseModel):
@@ -56,3 +61,8 @@ class JobRead(BaseModel):
     enqueued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    source: str = Field(description="request: a caller's job; prewarm: pre-generation.")
+    cache_hit: bool = Field(description="Answered from the result cache; no worker ran.")
+    joined_job_id: uuid.UUID | None = Field(
+        description="Single flight: the identical job whose generation this one shared."
+    )

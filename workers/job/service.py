@@ -5,22 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workers.catalog.availability import availability
+from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
 from workers.catalog.validation import normalize_input
 from workers.db.base import utcnow
 from workers.errors import Conflict, InvalidInput, NotFound
-from workers.job import repository
+from workers.job import cached, repository
 from workers.job.events import append_event
-from workers.job.models import DEFAULT_OWNER, Job, JobPhase, Phase
+from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, JobPhase, Phase, Source
 from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead, ProviderRead
 from workers.job.status import JobStatus, check_transition
 
@@ -37,12 +40,24 @@ class Created:
     job: Job
     created: bool  # False when an idempotency key matched an existing job
 
+    @property
+    def needs_task(self) -> bool:
+        """A new job a worker must run: neither a cache hit nor joined to an identical job."""
+        return (
+            self.created
+            and self.job.job_status is JobStatus.QUEUED
+            and self.job.joined_job_id is None
+        )
+
 
 def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Created:
-    """Validate `request` and add a queued job, or return the job its idempotency key names.
+    """Validate `request` and add its job, or return the job its idempotency key names.
 
+    A fresh cached result makes the job succeed at once (a hit); an identical request being
+    generated right now is joined (single flight); see `workers.job.cached`.
     Raises `InvalidInput` (nothing written) or `Conflict` (key reused for another request).
     """
+    started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
     spec = get_model(request.model)
     usable = availability(spec)
     if not usable.available:
@@ -53,28 +68,30 @@ def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWN
         existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
         if existing is not None:
             return Created(_same_request(existing, digest), created=False)
-    now = utcnow()
-    job = Job(
-        id=uuid.uuid4(),
+    plan = cached.plan_for(
+        spec.id, canonical, owner=owner, source=Source.REQUEST, use_cache=request.cache
+    )
+    found = cached.find(session, plan, now)
+    job = _new_job(
+        spec,
+        canonical,
         owner=owner,
-        model=spec.id,
-        kind=spec.kind,
-        provider=spec.provider,
-        input=canonical,
-        status=JobStatus.QUEUED,
+        source=Source.REQUEST,
         priority=request.priority,
         idempotency_key=request.idempotency_key,
-        request_hash=digest,
-        attempts=0,
-        last_event_seq=0,
-        created_at=now,
-        # The producer sends the task right after commit; a failed send clears this again.
-        enqueued_at=now,
+        digest=digest,
+        plan=plan,
+        now=now,
     )
     session.add(job)
-    append_event(session, job, "queued", {"model": spec.id, "priority": request.priority})
+    if found.cached is not None:
+        cached.mark_hit(session, job, found.cached, started)
+    else:
+        append_event(session, job, "queued", {"model": spec.id, "priority": request.priority})
     if request.idempotency_key is None:
         session.flush()
+        if job.job_status is JobStatus.QUEUED:
+            cached.join_or_lead(session, job, plan, found, now, started)
         return Created(job, created=True)
     try:
         with session.begin_nested():
@@ -86,7 +103,84 @@ def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWN
         if existing is None:
             raise
         return Created(_same_request(existing, digest), created=False)
+    if job.job_status is JobStatus.QUEUED:
+        cached.join_or_lead(session, job, plan, found, now, started)
     return Created(job, created=True)
+
+
+def _new_job(
+    spec: ModelSpec,
+    canonical: dict[str, Any],
+    *,
+    owner: str,
+    source: Source,
+    priority: int,
+    idempotency_key: str | None,
+    digest: str,
+    plan: cached.CachePlan,
+    now: datetime,
+) -> Job:
+    return Job(
+        id=uuid.uuid4(),
+        owner=owner,
+        model=spec.id,
+        kind=spec.kind,
+        provider=spec.provider,
+        input=canonical,
+        status=JobStatus.QUEUED,
+        priority=priority,
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+        attempts=0,
+        last_event_seq=0,
+        source=source,
+        cache_key=plan.key,
+        cache_scope=plan.write_scope,
+        cache_hit=False,
+        created_at=now,
+        # The producer sends the task right after commit; a failed send clears this again.
+        enqueued_at=now,
+    )
+
+
+def create_prewarm_job(
+    session: Session, *, model: str, input_: dict[str, Any], priority: int
+) -> Job | None:
+    """Add a queued pre-generation job that leads (renews) the shared cache entry of its
+    request; the caller decided it is due. None, writing nothing, when another job is
+    generating it, when the model's cache is off, or when the model cannot run here.
+    Raises `InvalidInput`.
+    """
+    spec = get_model(model)
+    usable = availability(spec)
+    if not usable.available:
+        log.warning("prewarm.model_unavailable model=%s reason=%s", spec.id, usable.reason)
+        return None
+    canonical = normalize_input(spec, input_)
+    plan = cached.plan_for(
+        spec.id, canonical, owner=PREWARM_OWNER, source=Source.PREWARM, use_cache=False
+    )
+    if plan.write_scope is None:
+        return None
+    now = utcnow()
+    job = _new_job(
+        spec,
+        canonical,
+        owner=PREWARM_OWNER,
+        source=Source.PREWARM,
+        priority=priority,
+        idempotency_key=None,
+        digest=request_hash(spec.id, canonical, priority),
+        plan=plan,
+        now=now,
+    )
+    # Claiming first writes nothing when another job leads: entries hold job ids, not keys.
+    if not cached.claim_for_prewarm(session, job, plan, now):
+        return None
+    session.add(job)
+    append_event(session, job, "queued", {"model": spec.id, "priority": priority})
+    session.flush()
+    return job
 
 
 def _same_request(existing: Job, digest: str) -> Job:
@@ -180,6 +274,24 @@ def locked_running(session: Session, claim_: Claim) -> Job | None:
     return job
 
 
+def renew_lease(session: Session, claim_: Claim, *, lease_s: float) -> bool:
+    """Extend a live attempt's lease; False when the attempt is no longer current.
+
+    One conditional UPDATE, no row held: the heartbeat must never wait on the worker.
+    """
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id == claim_.job_id,
+            Job.status == JobStatus.RUNNING,
+            Job.attempts == claim_.attempt,
+            Job.lease_expires_at.is_not(None),
+        )
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def record_phase(
     session: Session,
     claim_: Claim,
@@ -211,11 +323,9 @@ def succeed(
     if job is None:
         return False
     add_phase(session, job, *last_phase)
-    check_transition(job.job_status, JobStatus.SUCCEEDED)
-    job.status = JobStatus.SUCCEEDED
+    finish(job, JobStatus.SUCCEEDED)
     job.result = result
     job.finished_at = finished_at
-    job.lease_expires_at = None
     append_event(session, job, "succeeded", {"result": result})
     return True
 
@@ -240,6 +350,7 @@ def finish(job: Job, status: JobStatus) -> None:
     job.lease_expires_at = None
     job.next_poll_at = None
     job.poll_lease_until = None
+    cached.settle_later(job)  # its cache entry and followers, before the commit
 
 
 @dataclass(frozen=True)
@@ -314,4 +425,7 @@ def read(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> Jo
         enqueued_at=job.enqueued_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
+        source=job.source,
+        cache_hit=job.cache_hit,
+        joined_job_id=job.joined_job_id,
     )

@@ -1,0 +1,1 @@
+"""The result cache: canonical request → a finished job's result, with scope and TTL."""
