@@ -29,6 +29,8 @@ DATABASE_URL = (
     f"{_admin.get('port', 5432)}/{TEST_DB}"
 )
 BROKER_URL = f"{REDIS_BASE}/{REDIS_DB}"
+# Every broker key of this run starts with it: runs sharing the Redis db never meet.
+KEY_PREFIX = f"aqtest-{uuid.uuid4().hex[:8]}:"
 # A key nobody would type: the secrets test searches every trace of a run for it.
 PROVIDER_KEY = "sk-test-NEVER-LEAK-9f8e7d"
 
@@ -44,6 +46,7 @@ os.environ.update(
     {
         "DATABASE_URL": DATABASE_URL,
         "BROKER_URL": BROKER_URL,
+        "BROKER_KEY_PREFIX": KEY_PREFIX,
         "VAR_DIR": str(VAR_DIR),
         "STORAGE_DIR": str(VAR_DIR / "media"),
         "PUBLIC_BASE_URL": "http://testserver",
@@ -63,6 +66,10 @@ os.environ.update(
         "MAX_RETRIES": "2",
         "CIRCUIT_FAILURE_THRESHOLD": "3",
         "CIRCUIT_OPEN_S": "2",
+        # A killed worker's job is taken over within seconds (the heartbeat keeps live ones).
+        "JOB_LEASE_S": "2",
+        "SWEEP_INTERVAL_S": "0.5",
+        "UNSENT_JOB_GRACE_S": "1",
     }
 )
 
@@ -86,6 +93,10 @@ def database() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    EMULATOR.close_unstarted()
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
     EMULATOR.start()
@@ -106,16 +117,18 @@ def clean_state(database: str, redis_client: redis.Redis) -> None:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {tables}"))
-    redis_client.flushdb()
+    keys = list(redis_client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    if keys:
+        redis_client.delete(*keys)
 
 
 def queued_messages(client: redis.Redis) -> int:
     """Messages waiting in any of our queues (kombu keeps one list per priority level)."""
+    queues = tuple(f"{KEY_PREFIX}{name}".encode() for name in ("jobs", "prewarm", "maintenance"))
     return sum(
         int(client.llen(key))
-        for key in client.scan_iter()
-        if key.split(b"\x06")[0] in (b"jobs", b"prewarm", b"maintenance")
-        and client.type(key) == b"list"
+        for key in client.scan_iter(match=f"{KEY_PREFIX}*")
+        if key.split(b"\x06")[0] in queues and client.type(key) == b"list"
     )
 
 

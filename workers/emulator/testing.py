@@ -68,6 +68,11 @@ class EmulatorServer:
             time.sleep(0.01)
         return self
 
+    def close_unstarted(self) -> None:
+        """Release the bound port of a server that was never started."""
+        if not self._thread.is_alive():
+            self._sock.close()
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)

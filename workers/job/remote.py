@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from workers.db.base import utcnow
 from workers.job import repository
 from workers.job.events import append_event
-from workers.job.models import Job, Phase
+from workers.job.models import Job, JobPhase, Phase
 from workers.job.service import Claim, add_phase, finish, locked_running
 from workers.job.status import JobStatus
 from workers.provider.base import RemoteState, RemoteStatus, Submission
@@ -33,9 +33,30 @@ def record_intent(session: Session, claim: Claim) -> bool:
     job = locked_running(session, claim)
     if job is None:
         return False
-    job.submit_state = "intent"
+    if job.submit_state != "intent":  # a retry after a crash keeps the first intent's time
+        job.submit_state = "intent"
+        job.remote = {"intent_at": utcnow().isoformat()}
     append_event(session, job, "submitting", {"provider": job.provider})
     return True
+
+
+def intent_time(session: Session, job_id: uuid.UUID) -> datetime | None:
+    """When an earlier attempt committed its intent to submit, if one did."""
+    job = repository.get(session, job_id)
+    if job is None or job.submit_state != "intent" or not job.remote:
+        return None
+    stamp = job.remote.get("intent_at")
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+
+
+def request_id_taken(session: Session, request_id: str, *, by_other_than: uuid.UUID) -> bool:
+    """Whether another job already owns this provider request (identical jobs at once)."""
+    return (
+        session.scalar(
+            select(Job.id).where(Job.provider_request_id == request_id, Job.id != by_other_than)
+        )
+        is not None
+    )
 
 
 def record_submission(
@@ -188,11 +209,21 @@ def resume_waiting(session: Session, claim: Claim, *, first_poll_in_s: float) ->
 
 
 def record_phase_now(session: Session, claim: Claim, phase: Phase) -> bool:
-    """Record `phase` as ending now, starting where the previous phase ended."""
+    """Record `phase` as ending now, starting where the previous phase ended.
+
+    A phase a worker recorded before it died is kept, not recorded twice: the work
+    redone after the takeover counts in the phase that follows.
+    """
     job = locked_running(session, claim)
     if job is None:
         return False
-    _phase_until(session, job, phase, utcnow())
+    recorded = session.scalar(
+        select(JobPhase.id).where(
+            JobPhase.job_id == job.id, JobPhase.attempt == job.attempts, JobPhase.name == phase
+        )
+    )
+    if recorded is None:
+        _phase_until(session, job, phase, utcnow())
     return True
 
 

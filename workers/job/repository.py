@@ -55,11 +55,11 @@ def needing_finalize(session: Session, *, done_before: datetime, limit: int) -> 
 
 def needing_dispatch(
     session: Session, *, unsent_before: datetime, lease_expired_before: datetime, limit: int
-) -> list[tuple[uuid.UUID, int]]:
-    """(id, priority) of jobs whose task message is missing: never sent, or whose worker's
-    lease ran out."""
+) -> list[tuple[uuid.UUID, int, str]]:
+    """(id, priority, source) of jobs whose task message is missing: never sent, or whose
+    worker's lease ran out."""
     rows = session.execute(
-        select(Job.id, Job.priority)
+        select(Job.id, Job.priority, Job.source)
         .where(
             or_(
                 (Job.status == JobStatus.QUEUED)
@@ -74,4 +74,4 @@ def needing_dispatch(
         .order_by(Job.created_at)
         .limit(limit)
     )
-    return [(job_id, priority) for job_id, priority in rows]
+    return [(job_id, priority, source) for job_id, priority, source in rows]

@@ -11,6 +11,7 @@ from pathlib import Path
 from workers.catalog.registry import get_model
 from workers.db.engine import session_scope
 from workers.job import service
+from workers.job.crash import crash_point
 from workers.job.models import Phase
 from workers.job.output import store_output
 from workers.job.service import Claim
@@ -63,13 +64,16 @@ def run_attempt(claim: Claim) -> None:
 
     provider.load(spec.id)
     finished(Phase.MODEL_LOADING)
+    crash_point("while_generating")
     rendered = provider.generate(spec.id, claim.input)
     finished(Phase.GENERATION)
     with tempfile.TemporaryDirectory(prefix="abstrakt-") as workdir:
         output = provider.encode(rendered, Path(workdir))
         assert output.path is not None
         info = probe(output.path)  # the file's true shape, not what the renderer meant
+        crash_point("while_encoding")
         finished(Phase.ENCODING)
+        crash_point("while_uploading")
         result = store_output(claim.job_id, output.path, info)
         started_at, duration_ms = clock.lap()
     with session_scope() as session:

@@ -16,10 +16,13 @@ from workers.db.engine import session_scope
 from workers.errors import DomainError, ProviderError, RetryableProviderError
 from workers.job import hosted, provider_health, remote, repository, service
 from workers.job.dispatch import send_finalize, send_generate
+from workers.job.heartbeat import Heartbeat
+from workers.job.models import Source
 from workers.job.provider_health import record_outcome
 from workers.job.runner import AttemptLost, claim_job, run_attempt
 from workers.job.status import JobStatus
 from workers.provider.registry import adapter_for
+from workers.queues import Queue
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -53,10 +56,12 @@ def generate(self: Task, job_id: str) -> None:
         return
     provider = get_model(claim.model).provider
     try:
-        if provider == "local":
-            run_attempt(claim)
-        else:
-            hosted.submit_attempt(claim)
+        with Heartbeat(claim, lease_s=get_settings().job_lease_s):
+            if provider == "local":
+                run_attempt(claim)
+            else:
+                hosted.submit_attempt(claim)
+        if provider != "local":
             record_outcome(provider, None)
     except AttemptLost:
         log.info("job.attempt_lost job_id=%s attempt=%s", job_id, claim.attempt)
@@ -161,8 +166,10 @@ def sweep() -> int:
             session, unsent_before=now - grace, lease_expired_before=now, limit=500
         )
         unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=500)
-    for job_id, priority in job_ids:
-        send_generate(job_id, priority)
+    for job_id, priority, source in job_ids:
+        # A pre-generation job goes back to its own queue, never ahead of users' jobs.
+        queue = Queue.PREWARM if source == Source.PREWARM else Queue.JOBS
+        send_generate(job_id, priority, queue)
         with session_scope() as session:
             service.mark_resent(session, job_id)
     for job_id in unfinalized:
