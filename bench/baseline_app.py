@@ -35,3 +35,21 @@ def stamp(sent_at: float) -> None:
 @app.task(name="baseline.noop")
 def noop() -> None:
     _redis.rpush("baseline:done", time.time())
+
+
+@app.task(name="baseline.blocking_generate")
+def blocking_generate(queue_url: str, prompt: str) -> None:
+    """What a plain Celery task does with a hosted model: submit, then block until done."""
+    import httpx
+
+    client = _redis
+    marker = f"{prompt}"
+    client.sadd("baseline:inflight", marker)
+    try:
+        with httpx.Client(headers={"Authorization": "Key bench"}, timeout=30) as http:
+            submitted = http.post(f"{queue_url}/fal-ai/minimax/video-01", json={"prompt": prompt})
+            status_url = submitted.json()["status_url"]
+            while http.get(status_url).json()["status"] != "COMPLETED":
+                time.sleep(0.5)
+    finally:
+        client.srem("baseline:inflight", marker)

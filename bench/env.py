@@ -32,6 +32,15 @@ BROKER_URL = f"{REDIS_BASE}/12"
 BASELINE_BROKER_URL = f"{REDIS_BASE}/13"
 VAR_DIR = Path(tempfile.mkdtemp(prefix="aq-bench-"))
 
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+EMULATOR_PORT = free_port()
+
 os.environ.update(
     {
         "DATABASE_URL": DATABASE_URL,
@@ -42,14 +51,12 @@ os.environ.update(
         # Zero-latency local model: every figure is the system's own cost.
         "LOCAL_MODEL_LOADING_S": "0",
         "LOCAL_GENERATION_S": "0",
+        # The in-flight case's provider: the emulator on loopback.
+        "FAL_KEY": "bench",
+        "FAL_BASE_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
+        "PROVIDER_CONCURRENCY": "100000",
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:

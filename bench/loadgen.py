@@ -13,22 +13,52 @@ import time
 from urllib.parse import urlsplit
 
 
+def _request_bytes(host: str, path: str, body: str) -> bytes:
+    payload = body.encode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    writer.write(request)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def timed(url: str, body: str, count: int) -> list[tuple[int, float]]:
+    """`count` requests one after another on one connection: (status, seconds) each."""
+    parts = urlsplit(url)
+    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    results = []
+    try:
+        for _ in range(count):
+            began = time.perf_counter()
+            status = await _exchange(reader, writer, request)
+            results.append((status, time.perf_counter() - began))
+    finally:
+        writer.close()
+    return results
+
+
 async def _worker(
     host: str, port: int, request: bytes, stop_at: float, counts: dict[int, int]
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.monotonic() < stop_at:
-            writer.write(request)
-            await writer.drain()
-            status_line = await reader.readline()
-            status = int(status_line.split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status = await _exchange(reader, writer, request)
             counts[status] = counts.get(status, 0) + 1
     finally:
         writer.close()
@@ -36,11 +66,7 @@ async def _worker(
 
 async def run(url: str, seconds: float, concurrency: int, body: str) -> dict[str, object]:
     parts = urlsplit(url)
-    payload = body.encode()
-    request = (
-        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.hostname}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-    ).encode() + payload
+    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body)
     counts: dict[int, int] = {}
     started = time.monotonic()
     stop_at = started + seconds

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-after-s", type=float, default=1.0)
     parser.add_argument("--timeout-s", type=float, default=30.0, help="delay of a timeout fault")
     parser.add_argument("--fps", type=int, default=24, help="frame rate of rendered videos")
+    parser.add_argument(
+        "--media-scale", type=float, default=1.0, help="render media at this fraction of size"
+    )
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
 
@@ -41,6 +44,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             "retry_after_s": args.retry_after_s,
             "timeout_s": args.timeout_s,
             "fps": args.fps,
+            "media_scale": args.media_scale,
         }
     )
     return EmulatorConfig(defaults=defaults, api_key=args.api_key, seed=args.seed)

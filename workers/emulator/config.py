@@ -10,7 +10,8 @@ every model; with `model` it overrides only that model (fields left out keep inh
      "retry_after_s": 2,                    # Retry-After sent with a 429
      "timeout_s": 30,                       # how long a "timeout" fault holds the response
      "fail_rate": 0.0,                      # probability that a submitted job fails at the end
-     "fps": 24}                             # frame rate of rendered videos
+     "fps": 24,                             # frame rate of rendered videos
+     "media_scale": 1.0}                    # fraction of the real size media is rendered at
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class ModelSettings:
     timeout_s: float = 30.0
     fail_rate: float = 0.0
     fps: int = 24
+    # Rendered media is this fraction of the model's real size: load tests keep thousands of
+    # jobs cheap to render on a small machine, the protocol unchanged.
+    media_scale: float = 1.0
 
     def updated(self, changes: dict[str, Any]) -> ModelSettings:
         """A copy with `changes` applied; raises ValueError naming a bad field."""

@@ -129,7 +129,12 @@ class Context:
         return FileResponse(path, media_type=spec.content_type)
 
     def spec(self, job: Job) -> MediaSpec:
-        return spec_for(job.provider, job.model, job.input)
+        spec = spec_for(job.provider, job.model, job.input)
+        scale = self.config.for_model(job.model).media_scale
+        if scale == 1.0:
+            return spec
+        width, height = (max(16, int(side * scale) // 2 * 2) for side in (spec.width, spec.height))
+        return MediaSpec(spec.kind, width, height, spec.duration_s)
 
 
 def base_url(request: Request) -> str:

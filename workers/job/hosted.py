@@ -40,12 +40,13 @@ def first_poll_in_s(spec: ModelSpec) -> float:
 def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
     """Check rarely while the job is young, often as its expected finish nears.
 
-    A quarter of the expected remaining time, bounded by the settings; once past the
-    expected finish, the minimum, so a late job is noticed quickly.
+    Half the expected remaining time, bounded by the settings, so the checks close in on
+    the expected finish geometrically (about ten per job); once past it, the minimum, so a
+    late job is noticed quickly.
     """
     settings = get_settings()
     remaining = spec.typical_latency_s - elapsed_s
-    return min(settings.poll_max_interval_s, max(settings.poll_min_interval_s, remaining / 4))
+    return min(settings.poll_max_interval_s, max(settings.poll_min_interval_s, remaining / 2))
 
 
 def submit_attempt(claim: Claim) -> None:

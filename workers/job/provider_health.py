@@ -10,6 +10,7 @@ in our queue. Once it has passed, calls go through again; the first failure re-o
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,16 +144,35 @@ def view(session: Session, provider: str) -> HealthView:
     )
 
 
+# The healthy path (every status check) must not cost a database round trip: a success is
+# written at once for a provider this process saw failing, otherwise at most every
+# SUCCESS_SYNC_S, which is how long a circuit other processes' failures left counting may
+# go on counting before this process's successes reset it.
+SUCCESS_SYNC_S = 5.0
+_failing_here: set[str] = set()
+_next_success_sync: dict[str, float] = {}
+
+
 def record_outcome(provider: str, error: RetryableProviderError | None) -> None:
     """One call's outcome, in its own short transaction: success closes, failure counts."""
     from workers.db.engine import session_scope
     from workers.settings import get_settings
 
+    now = time.monotonic()
+    if (
+        error is None
+        and provider not in _failing_here
+        and now < _next_success_sync.get(provider, 0.0)
+    ):
+        return
+    _next_success_sync[provider] = now + SUCCESS_SYNC_S
     settings = get_settings()
     with session_scope() as session:
         if error is None:
             record_success(session, provider)
+            _failing_here.discard(provider)
         else:
+            _failing_here.add(provider)
             record_failure(
                 session,
                 provider,

@@ -1,0 +1,214 @@
+"""Case 5: jobs held at once at a provider by one 2-core worker host, and the status lag.
+
+Jobs are submitted evenly over one generation time, so that by its end `count` jobs are at
+the emulator together and from then on finish at the rate they started: the steady state
+of a host that keeps `count` jobs in flight. Lag is how long after the emulator finished a
+job ours is `succeeded` with its file stored. Beside it, bare Celery holds the same kind of
+jobs by blocking a slot each, with prefork ×2 and a gevent pool of 200.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import httpx
+import psutil
+import redis
+from sqlalchemy import func, select
+
+from bench import env
+from bench.cases import Result, percentile
+from bench.env import Processes, wait_for
+
+MODEL = "fal-ai/minimax/video-01"  # catalog typical latency 60 s, like the emulated jobs
+
+
+def _tree_rss_mb(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs) / 2**20
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def _cpu_s(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _named(*names: str) -> list[int]:
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] in names]
+
+
+def _start_emulator(procs: Processes, generation_s: float) -> str:
+    procs.start(
+        env.ours(
+            "emulate",
+            "--port",
+            str(env.EMULATOR_PORT),
+            "--queue-s",
+            "0",
+            "--generation-s",
+            str(generation_s),
+            "--fps",
+            "1",
+            "--media-scale",
+            "0.1",
+        ),
+        "emulator",
+    )
+    url = f"http://127.0.0.1:{env.EMULATOR_PORT}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/_emulator/config").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(up, 60, "the emulator")
+    return url
+
+
+def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
+    from workers.celery_app import app
+    from workers.db.engine import session_scope
+    from workers.job import producer
+    from workers.job.models import Job, JobEvent
+    from workers.job.schemas import JobCreate
+
+    worker = procs.start(env.ours("worker", "--concurrency", "2"), "worker")
+    poller = procs.start(env.ours("poller"), "poller")
+    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "our worker")
+
+    samples: list[tuple[float, int, float]] = []  # (t, in flight, worker+poller RSS MB)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(1.0):
+            with session_scope() as session:
+                held = session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(Job.status == "running", Job.submit_state == "submitted")
+                )
+            rss = _tree_rss_mb(worker.pid) + _tree_rss_mb(poller.pid)
+            samples.append((time.monotonic(), int(held or 0), rss))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    emulator_pid = next(c.pid for c in procs.children if "emulate" in " ".join(c.args))
+    roles = {
+        "worker": [worker.pid],
+        "poller": [poller.pid],
+        "emulator": [emulator_pid],
+        "postgres": _named("postgres"),
+        "redis": _named("redis-server"),
+        "bench (submitting, sampling)": [os.getpid()],
+    }
+    cpu_before = {role: _cpu_s(pids) for role, pids in roles.items()}
+    started = time.monotonic()
+    for i in range(count):
+        delay = started + i * generation_s / count - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        producer.submit(JobCreate(model=MODEL, input={"prompt": f"bench {i}"}, cache=False))
+
+    def drained() -> bool:
+        with session_scope() as session:
+            open_jobs = session.scalar(
+                select(func.count()).select_from(Job).where(Job.finished_at.is_(None))
+            )
+        return open_jobs == 0
+
+    wait_for(drained, generation_s * 2 + 300, "every in-flight job to finish")
+    elapsed = time.monotonic() - started
+    cpu = {
+        role: round((_cpu_s(pids) - cpu_before[role]) / elapsed, 2) for role, pids in roles.items()
+    }
+    stop.set()
+    sampler.join()
+    with session_scope() as session:
+        rows = session.execute(
+            select(Job.status, Job.finished_at, func.min(JobEvent.created_at))
+            .join(JobEvent, (JobEvent.job_id == Job.id) & (JobEvent.type == "submitted"))
+            .group_by(Job.id)
+        ).all()
+    lags = [
+        (finished - submitted).total_seconds() - generation_s
+        for status, finished, submitted in rows
+        if status == "succeeded"
+    ]
+    procs.stop(poller)
+    procs.stop(worker)
+    steady = [s for s in samples if s[0] - started >= generation_s * 0.5]
+    return {
+        "held_max": max(s[1] for s in samples),
+        "succeeded": len(lags),
+        "jobs": count,
+        "lag_p50_s": percentile(lags, 50),
+        "lag_p99_s": percentile(lags, 99),
+        "cores_used_by": cpu,
+        "rss_mb_first_last_max": [
+            round(steady[0][2]),
+            round(steady[-1][2]),
+            round(max(s[2] for s in samples)),
+        ]
+        if steady
+        else None,
+    }
+
+
+def _baseline(
+    procs: Processes, url: str, pool: str, concurrency: int, count: int, window_s: float
+) -> int:
+    from bench.baseline_app import blocking_generate
+
+    client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
+    client.delete("baseline:inflight")
+    argv = env.baseline_worker(concurrency)
+    argv[argv.index("--pool=prefork")] = f"--pool={pool}"
+    worker = procs.start(argv, f"baseline-{pool}", env.baseline_env())
+    for i in range(count):
+        blocking_generate.delay(url, f"baseline {pool} {i}")
+    held, deadline = 0, time.monotonic() + window_s
+    while time.monotonic() < deadline:
+        held = max(held, int(client.scard("baseline:inflight")))
+        time.sleep(0.5)
+    procs.stop(worker)
+    return held
+
+
+def in_flight(procs: Processes, quick: bool) -> Result:
+    count, generation_s = (200, 10.0) if quick else (2000, 60.0)
+    env.reset_state()
+    url = _start_emulator(procs, generation_s)
+    ours = _ours(procs, count, generation_s)
+    prefork = _baseline(procs, url, "prefork", 2, 50, 10 if quick else 20)
+    gevent = _baseline(procs, url, "gevent", 200, 400, 10 if quick else 20)
+    lag_ok = ours["lag_p99_s"] <= 2
+    return Result(
+        "5. in flight",
+        "jobs held at once",
+        ours["held_max"],
+        gevent,
+        "≥ 2000, lag p99 ≤ 2 s",
+        ours["held_max"] >= 2000 and lag_ok,
+        {
+            **ours,
+            "generation_s": generation_s,
+            "baseline_prefork_x2": prefork,
+            "baseline_gevent_200": gevent,
+        },
+    )
