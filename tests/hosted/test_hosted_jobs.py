@@ -164,3 +164,18 @@ class TestCancel:
         response = client.post(f"/v1/jobs/{job_id}/cancel")
         assert response.status_code == 409
         assert "already succeeded" in response.json()["detail"]
+
+
+class TestHostedCache:
+    def test_a_finished_hosted_job_serves_the_next_identical_request(
+        self, client: TestClient, emulator: EmulatorServer
+    ) -> None:
+        body = {"model": "fal-ai/flux/schnell", "input": {"prompt": "cache me, provider"}}
+        first = wait_job(client, client.post("/v1/jobs", json=body).json()["id"])
+        assert first["status"] == "succeeded", first["error"]
+        again = client.post("/v1/jobs", json=body)
+        assert again.status_code == 201
+        hit = again.json()
+        assert (hit["status"], hit["cache_hit"]) == ("succeeded", True)
+        assert hit["result"] == first["result"]
+        assert submissions(emulator) == {"fal-ai/flux/schnell": 1}
