@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.provider.adapter import HTTPAdapter
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
-from workers.provider.http import REQUEST_FAULT_STATUS, ProviderHTTP, provider_message
+from workers.provider.http import REQUEST_FAULT_STATUS, provider_message
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 APP_NAMESPACES = ("workflows", "comfy")
@@ -78,23 +79,14 @@ def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any
     return payload
 
 
-class FalProvider:
+class FalProvider(HTTPAdapter):
     name = "fal"
 
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._auth = {"Authorization": f"Key {api_key}".strip()}
-        self.http = ProviderHTTP(self.name, secret=api_key, client=client, timeout=timeout)
+    default_base_url = DEFAULT_BASE_URL
 
-    def close(self) -> None:
-        self.http.close()
+    @staticmethod
+    def auth_headers(api_key: str) -> dict[str, str]:
+        return {"Authorization": f"Key {api_key}".strip()}
 
     build_payload = staticmethod(build_payload)
 

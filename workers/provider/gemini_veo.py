@@ -22,11 +22,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.provider.adapter import HTTPAdapter, require_succeeded
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
-from workers.provider.http import REQUEST_FAULT_STATUS, ProviderHTTP, same_origin
+from workers.provider.http import REQUEST_FAULT_STATUS, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +62,14 @@ def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any
     return body
 
 
-class GeminiVeoProvider:
+class GeminiVeoProvider(HTTPAdapter):
     name = "gemini"
 
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._auth = {"x-goog-api-key": api_key}
-        self.http = ProviderHTTP(self.name, secret=api_key, client=client, timeout=timeout)
+    default_base_url = DEFAULT_BASE_URL
 
-    def close(self) -> None:
-        self.http.close()
+    @staticmethod
+    def auth_headers(api_key: str) -> dict[str, str]:
+        return {"x-goog-api-key": api_key}
 
     build_payload = staticmethod(build_payload)
 
@@ -108,16 +98,7 @@ class GeminiVeoProvider:
     def result(self, model: str, submission: Submission) -> list[OutputFile]:
         operation = self._operation(submission)
         status = _status_of(operation)
-        if status.state is RemoteState.FAILED:
-            raise PermanentProviderError(
-                message=f"gemini: operation failed: {status.error_message}",
-                code="provider_failed",
-                details={"provider": self.name, "error_code": status.error_code},
-            )
-        if status.state is not RemoteState.SUCCEEDED:
-            raise RetryableProviderError(
-                message="gemini: operation not done", code="provider_not_ready"
-            )
+        require_succeeded(status, provider=self.name, what="operation")
         return [
             OutputFile(content_type=str(video.get("encoding") or "video/mp4"), url=video["uri"])
             for video in _videos(operation)

@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.provider.adapter import HTTPAdapter, require_succeeded
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
-from workers.provider.http import REQUEST_FAULT_STATUS, ProviderHTTP, same_origin
+from workers.provider.http import REQUEST_FAULT_STATUS, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +62,10 @@ def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any
     return payload
 
 
-class OpenAIVideosProvider:
+class OpenAIVideosProvider(HTTPAdapter):
     name = "openai"
 
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._auth = {"Authorization": f"Bearer {api_key}".strip()}
-        self.http = ProviderHTTP(self.name, secret=api_key, client=client, timeout=timeout)
-
-    def close(self) -> None:
-        self.http.close()
+    default_base_url = DEFAULT_BASE_URL
 
     build_payload = staticmethod(build_payload)
 
@@ -155,17 +141,7 @@ class OpenAIVideosProvider:
     def result(self, model: str, submission: Submission) -> list[OutputFile]:
         video = self._retrieve(submission)
         status = _status_of(video)
-        if status.state is RemoteState.FAILED:
-            raise PermanentProviderError(
-                message=f"openai: video failed: {status.error_message}",
-                code="provider_failed",
-                details={"provider": self.name, "error_code": status.error_code},
-            )
-        if status.state is not RemoteState.SUCCEEDED:
-            raise RetryableProviderError(
-                message=f"openai: video is {video.get('status')}, not completed",
-                code="provider_not_ready",
-            )
+        require_succeeded(status, provider=self.name, what="video")
         width = height = None
         size = str(video.get("size") or "")
         if "x" in size:

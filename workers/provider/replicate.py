@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.provider.adapter import HTTPAdapter, require_succeeded
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
-from workers.provider.http import ProviderHTTP, same_origin
+from workers.provider.http import same_origin
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 STATES = {
@@ -58,23 +59,10 @@ def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any
     return payload
 
 
-class ReplicateProvider:
+class ReplicateProvider(HTTPAdapter):
     name = "replicate"
 
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._auth = {"Authorization": f"Bearer {api_key}".strip()}
-        self.http = ProviderHTTP(self.name, secret=api_key, client=client, timeout=timeout)
-
-    def close(self) -> None:
-        self.http.close()
+    default_base_url = DEFAULT_BASE_URL
 
     build_payload = staticmethod(build_payload)
 
@@ -136,16 +124,7 @@ class ReplicateProvider:
     def result(self, model: str, submission: Submission) -> list[OutputFile]:
         prediction = self._get(submission)
         status = _status_of(prediction)
-        if status.state is not RemoteState.SUCCEEDED:
-            if status.state in {RemoteState.FAILED, RemoteState.CANCELED}:
-                raise PermanentProviderError(
-                    message=f"replicate: prediction {prediction.get('status')}: "
-                    f"{status.error_message or ''}".rstrip(": "),
-                    code="provider_failed",
-                )
-            raise RetryableProviderError(
-                message="replicate: prediction not finished", code="provider_not_ready"
-            )
+        require_succeeded(status, provider=self.name, what="prediction")
         output = prediction.get("output")
         urls = [output] if isinstance(output, str) else output if isinstance(output, list) else []
         files = [
