@@ -168,6 +168,8 @@ def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
         ]
         if steady
         else None,
+        # Ten evenly spaced samples over the whole run: a climb, or a plateau?
+        "rss_mb_over_run": [round(s[2]) for s in samples[:: max(1, len(samples) // 10)]],
     }
 
 

@@ -14,6 +14,7 @@ from workers.job import service
 from workers.job.crash import crash_point
 from workers.job.models import Phase
 from workers.job.output import store_output
+from workers.job.provider_health import Wait
 from workers.job.service import Claim
 from workers.job.timing import PhaseClock
 from workers.media.probe import probe
@@ -41,9 +42,15 @@ def default_local_provider() -> LocalProvider:
 local_provider_factory: Callable[[], LocalProvider] = default_local_provider
 
 
-def claim_job(job_id: uuid.UUID) -> Claim | None:
+def claim_job(job_id: uuid.UUID) -> Claim | Wait | None:
+    settings = get_settings()
     with session_scope() as session:
-        return service.claim(session, job_id, lease_s=get_settings().job_lease_s)
+        return service.claim(
+            session,
+            job_id,
+            lease_s=settings.job_lease_s,
+            provider_limit=settings.provider_concurrency,
+        )
 
 
 def run_attempt(claim: Claim) -> None:

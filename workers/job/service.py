@@ -21,9 +21,10 @@ from workers.catalog.registry import get_model
 from workers.catalog.validation import normalize_input
 from workers.db.base import utcnow
 from workers.errors import Conflict, InvalidInput, NotFound
-from workers.job import cached, repository
+from workers.job import cached, provider_health, repository
 from workers.job.events import append_event
 from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, JobPhase, Phase, Source
+from workers.job.provider_health import Wait
 from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead, ProviderRead
 from workers.job.status import JobStatus, check_transition
 
@@ -217,11 +218,15 @@ class Claim:
     submit_state: str | None = None  # hosted jobs: how far the provider submission got
 
 
-def claim(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | None:
+def claim(
+    session: Session, job_id: uuid.UUID, *, lease_s: float, provider_limit: int | None = None
+) -> Claim | Wait | None:
     """Move a queued job (or a running one whose worker's lease expired) to running.
 
     Returns None, changing nothing, when the job is missing, finished, or held by a live
-    worker: a duplicate delivery is harmless. Records the attempt's `queue_wait` phase.
+    worker: a duplicate delivery is harmless. With `provider_limit`, a hosted job not yet
+    submitted is left queued when its provider's circuit is open or its limit is reached,
+    and the `Wait` says for how long. Records the attempt's `queue_wait` phase.
     """
     job = repository.get_for_update(session, job_id)
     if job is None:
@@ -229,14 +234,19 @@ def claim(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | Non
         return None
     now = utcnow()
     status = job.job_status
-    if status is JobStatus.RUNNING and job.lease_expires_at and job.lease_expires_at < now:
+    lost = status is JobStatus.RUNNING and job.lease_expires_at and job.lease_expires_at < now
+    if not lost and status is not JobStatus.QUEUED:
+        log.info("job.claim_skipped job_id=%s status=%s", job.id, status)
+        return None
+    if provider_limit is not None and job.provider != "local" and job.submit_state is None:
+        wait = provider_health.wait_before_submit(session, job.provider, limit=provider_limit)
+        if wait is not None:
+            return wait
+    if lost:
         log.warning("job.lease_expired job_id=%s attempt=%s", job.id, job.attempts)
         job.status = JobStatus.QUEUED  # the lost attempt ends here; a new one starts below
         job.enqueued_at = job.lease_expires_at  # the new attempt waited from the expiry on
         append_event(session, job, "requeued", {"reason": "worker_lost"})
-    elif status is not JobStatus.QUEUED:
-        log.info("job.claim_skipped job_id=%s status=%s", job.id, status)
-        return None
     check_transition(JobStatus.QUEUED, JobStatus.RUNNING)
     waited_from = job.enqueued_at or job.created_at
     job.status = JobStatus.RUNNING

@@ -14,13 +14,12 @@ from workers.celery_app import app
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import DomainError, ProviderError, RetryableProviderError
-from workers.job import hosted, provider_health, remote, repository, service
+from workers.job import hosted, remote, repository, service
 from workers.job.dispatch import send_finalize, send_generate
 from workers.job.heartbeat import Heartbeat
 from workers.job.models import Source
-from workers.job.provider_health import record_outcome
+from workers.job.provider_health import Wait, record_outcome
 from workers.job.runner import AttemptLost, claim_job, run_attempt
-from workers.job.status import JobStatus
 from workers.provider.registry import adapter_for
 from workers.queues import Queue
 from workers.settings import get_settings
@@ -45,13 +44,12 @@ def generate(self: Task, job_id: str) -> None:
     Transient provider errors are retried with backoff up to `MAX_RETRIES`; anything else
     fails the job with its error code and message, and never raises out of the task.
     """
-    wait = _provider_wait(uuid.UUID(job_id))
-    if wait is not None:
+    claim = claim_job(uuid.UUID(job_id))
+    if isinstance(claim, Wait):
         # Not claimed: the job stays queued (its queue_wait grows) until the provider can
         # take it. The countdown stays far below the broker's visibility timeout.
-        log.info("job.waiting_for_provider job_id=%s reason=%s", job_id, wait.reason)
-        raise self.retry(countdown=min(max(wait.seconds, 0.5), 30.0), max_retries=None)
-    claim = claim_job(uuid.UUID(job_id))
+        log.info("job.waiting_for_provider job_id=%s reason=%s", job_id, claim.reason)
+        raise self.retry(countdown=min(max(claim.seconds, 0.5), 30.0), max_retries=None)
     if claim is None:
         return
     provider = get_model(claim.model).provider
@@ -131,18 +129,6 @@ def cancel_remote(self: Task, job_id: str) -> None:
         log.warning("job.cancel_remote_gave_up job_id=%s reason=%s", job_id, exc.code)
     except ProviderError as exc:
         log.warning("job.cancel_remote_refused job_id=%s reason=%s", job_id, exc.code)
-
-
-def _provider_wait(job_id: uuid.UUID) -> provider_health.Wait | None:
-    """Whether this job's provider can take another job now (circuit, concurrency)."""
-    settings = get_settings()
-    with session_scope() as session:
-        job = repository.get(session, job_id)
-        if job is None or job.provider == "local" or job.job_status is not JobStatus.QUEUED:
-            return None
-        return provider_health.wait_before_submit(
-            session, job.provider, limit=settings.provider_concurrency
-        )
 
 
 def _fail(job_id: uuid.UUID, code: str, message: str) -> None:
