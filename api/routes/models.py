@@ -31,7 +31,7 @@ def list_models() -> list[ModelRead]:
     models = []
     for spec in all_models():
         usable = availability(spec)
-        inputs = {k: v for k, v in asdict(spec.inputs).items() if v is not None}
+        inputs = {k: v for k, v in asdict(spec.inputs).items() if v not in (None, {})}
         if spec.inputs.resolutions:
             inputs["resolution_sizes"] = {r: PRESETS[r] for r in spec.inputs.resolutions}
         models.append(

@@ -76,3 +76,19 @@ class TestNormalizeInput:
             "fal-ai/kling-video/v1/standard/text-to-video", {"prompt": "x", "duration": 7}
         )
         assert message["duration"].endswith("allowed: 5, 10")
+
+    def test_resolution_offered_only_at_some_durations(self) -> None:
+        assert (
+            normalize_input(get_model("veo-3.1"), {"prompt": "x", "resolution": "1080p"})[
+                "duration"
+            ]
+            == 8
+        )
+        message = errors_of("veo-3.1", {"prompt": "x", "resolution": "1080p", "duration": 4})
+        assert message["duration"].startswith("veo-3.1 offers 1080p only at 8 s")
+        assert (
+            normalize_input(
+                get_model("veo-3.1"), {"prompt": "x", "resolution": "720p", "duration": 4}
+            )["duration"]
+            == 4
+        )

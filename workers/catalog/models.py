@@ -35,6 +35,8 @@ class InputSpec:
     default_size: tuple[int, int] | None = None
     aspect_ratios: tuple[str, ...] | None = None
     default_aspect_ratio: str | None = None
+    # Resolutions a model offers only at some durations (Veo: 1080p for 8 s clips only).
+    durations_at: dict[str, tuple[float, ...]] = field(default_factory=dict)
     takes_seed: bool = True
 
 

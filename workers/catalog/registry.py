@@ -164,6 +164,7 @@ MODELS: tuple[ModelSpec, ...] = (
             durations=(4, 6, 8),
             default_duration=8,
             resolutions=("720p", "1080p"),
+            durations_at={"1080p": (8,)},
             aspect_ratios=("16:9", "9:16"),
             default_aspect_ratio="16:9",
             default_size=(1280, 720),

@@ -195,4 +195,13 @@ def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
         )
     if seed is not None:
         canonical["seed"] = seed
+    allowed = model.inputs.durations_at.get(canonical.get("resolution") or "")
+    if allowed is not None and duration not in allowed:
+        seconds = ", ".join(f"{d:g}" for d in allowed)
+        raise InvalidInput.at(
+            "input",
+            "duration",
+            msg=f"{model.id} offers {canonical['resolution']} only at {seconds} s; "
+            f"ask for that duration or a lower resolution",
+        )
     return canonical
