@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import db_session
-from workers.job import producer, service
+from workers.job import producer
+from workers.job.reader import read_job
 from workers.job.schemas import JobCreate, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -51,7 +52,7 @@ def create_job(body: JobCreate, request: Request, response: Response) -> Any:
 
 @router.get("/{job_id}", response_model=JobRead, name="get_job")
 def get_job(job_id: uuid.UUID, session: Annotated[Session, Depends(db_session)]) -> JobRead:
-    return service.read(session, job_id)
+    return read_job(session, job_id)
 
 
 class JobCanceled(BaseModel):

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from workers.cache.models import CacheEntry
 from workers.db.engine import session_scope
-from workers.job import repository, service
+from workers.job import repository
 from workers.job.models import Job
+from workers.job.reader import read_job
 from workers.job.schemas import JobRead
 from workers.settings import get_settings
 
@@ -25,7 +26,7 @@ def job(job_id: uuid.UUID | str) -> Job:
 
 def read(job_id: uuid.UUID | str) -> JobRead:
     with session_scope() as session:
-        return service.read(session, uuid.UUID(str(job_id)))
+        return read_job(session, uuid.UUID(str(job_id)))
 
 
 def entries() -> list[CacheEntry]:

@@ -16,6 +16,7 @@ from workers.db.engine import session_scope
 from workers.errors import PermanentProviderError
 from workers.job import repository, runner, service
 from workers.job.models import Job
+from workers.job.reader import read_job
 from workers.job.tasks import generate, sweep
 from workers.media.probe import probe
 from workers.provider.local import LocalProvider, Rendered
@@ -52,7 +53,7 @@ class TestGenerate:
         job_id = submit(duration=2)
         generate.run(str(job_id))
         with session_scope() as session:
-            read = service.read(session, job_id)
+            read = read_job(session, job_id)
         assert read.status == "succeeded"
         assert [p.name for p in read.phases] == PHASES
         assert read.result is not None

@@ -150,12 +150,12 @@ def _resolution(value: str) -> str | dict[str, int]:
 
 def _print_when_done(job_id: uuid.UUID, timeout_s: float) -> int:
     from workers.db.engine import session_scope
-    from workers.job import service
+    from workers.job.reader import read_job
 
     deadline = time.monotonic() + timeout_s
     while True:
         with session_scope() as session:
-            job = service.read(session, job_id)
+            job = read_job(session, job_id)
         if job.status in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
             print(job.model_dump_json(indent=2))
             return 0 if job.status == "succeeded" else 1
@@ -164,10 +164,10 @@ def _print_when_done(job_id: uuid.UUID, timeout_s: float) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from workers.db.engine import session_scope
-    from workers.job import service
+    from workers.job.reader import read_job
 
     with session_scope() as session:
-        print(service.read(session, args.job_id).model_dump_json(indent=2))
+        print(read_job(session, args.job_id).model_dump_json(indent=2))
     return 0
 
 

@@ -25,7 +25,7 @@ from workers.job import cached, provider_health, repository
 from workers.job.events import append_event
 from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, JobPhase, Phase, Source
 from workers.job.provider_health import Wait
-from workers.job.schemas import JobCreate, JobError, JobRead, PhaseRead, ProviderRead
+from workers.job.schemas import JobCreate
 from workers.job.status import JobStatus, check_transition
 
 log = logging.getLogger(__name__)
@@ -397,45 +397,3 @@ def requeue_for_retry(session: Session, claim_: Claim, *, reason: str) -> bool:
     job.enqueued_at = utcnow()  # the next attempt's queue wait starts now
     append_event(session, job, "retrying", {"attempt": job.attempts, "reason": reason})
     return True
-
-
-def read(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> JobRead:
-    job = repository.get(session, job_id)
-    if job is None or (owner is not None and job.owner != owner):
-        raise NotFound(f"no job with id {job_id}")
-    phases = repository.phases_of(session, job_id)
-    return JobRead(
-        id=job.id,
-        model=job.model,
-        kind=job.kind,
-        status=job.status,
-        input=job.input,
-        priority=job.priority,
-        idempotency_key=job.idempotency_key,
-        attempts=job.attempts,
-        result=job.result,
-        error=(
-            JobError(code=job.error_code, message=job.error_message or "")
-            if job.error_code
-            else None
-        ),
-        provider=ProviderRead(
-            name=job.provider,
-            request_id=job.provider_request_id,
-            submit_state=job.submit_state,
-            status=job.remote,
-        ),
-        phases=[
-            PhaseRead(
-                name=p.name, attempt=p.attempt, started_at=p.started_at, duration_ms=p.duration_ms
-            )
-            for p in phases
-        ],
-        created_at=job.created_at,
-        enqueued_at=job.enqueued_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        source=job.source,
-        cache_hit=job.cache_hit,
-        joined_job_id=job.joined_job_id,
-    )

@@ -1,0 +1,53 @@
+"""The public view of a job: what `GET /v1/jobs/{id}` and `abstrakt-queue status` show."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from workers.errors import NotFound
+from workers.job import repository
+from workers.job.schemas import JobError, JobRead, PhaseRead, ProviderRead
+
+
+def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> JobRead:
+    job = repository.get(session, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        raise NotFound(f"no job with id {job_id}")
+    phases = repository.phases_of(session, job_id)
+    return JobRead(
+        id=job.id,
+        model=job.model,
+        kind=job.kind,
+        status=job.status,
+        input=job.input,
+        priority=job.priority,
+        idempotency_key=job.idempotency_key,
+        attempts=job.attempts,
+        result=job.result,
+        error=(
+            JobError(code=job.error_code, message=job.error_message or "")
+            if job.error_code
+            else None
+        ),
+        provider=ProviderRead(
+            name=job.provider,
+            request_id=job.provider_request_id,
+            submit_state=job.submit_state,
+            status=job.remote,
+        ),
+        phases=[
+            PhaseRead(
+                name=p.name, attempt=p.attempt, started_at=p.started_at, duration_ms=p.duration_ms
+            )
+            for p in phases
+        ],
+        created_at=job.created_at,
+        enqueued_at=job.enqueued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        source=job.source,
+        cache_hit=job.cache_hit,
+        joined_job_id=job.joined_job_id,
+    )
