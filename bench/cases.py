@@ -54,7 +54,7 @@ def _submit_tiny() -> uuid.UUID:
     return producer.submit(JobCreate(model="local/image", input=TINY_IMAGE, cache=False)).id
 
 
-def _start_worker(procs: Processes, concurrency: int) -> Any:
+def start_worker(procs: Processes, concurrency: int) -> Any:
     from workers.celery_app import app
 
     child = procs.start(env.ours("worker", "--concurrency", str(concurrency)), "worker")
@@ -62,7 +62,7 @@ def _start_worker(procs: Processes, concurrency: int) -> Any:
     return child
 
 
-def _start_baseline(procs: Processes, concurrency: int) -> Any:
+def start_baseline(procs: Processes, concurrency: int) -> Any:
     from bench.baseline_app import app
 
     child = procs.start(env.baseline_worker(concurrency), "baseline", env.baseline_env())
@@ -74,15 +74,7 @@ def _start_baseline(procs: Processes, concurrency: int) -> Any:
 def accept_rate(procs: Processes, seconds: float) -> Result:
     port = env.free_port()
     api = procs.start(env.ours("api", "--port", str(port)), "api")
-    import httpx
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(up, 60, "the API")
+    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
     body = json.dumps({"model": "local/image", "input": TINY_IMAGE, "cache": False})
     out = subprocess.run(
         [
@@ -126,7 +118,7 @@ def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]
     from workers.db.engine import session_scope
     from workers.job.models import Job, JobPhase
 
-    worker = _start_worker(procs, 2)
+    worker = start_worker(procs, 2)
     waits, overheads = [], []
     for _ in range(count):
         job_id = _submit_tiny()
@@ -153,7 +145,7 @@ def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]
 
     from bench.baseline_app import stamp
 
-    baseline = _start_baseline(procs, 2)
+    baseline = start_baseline(procs, 2)
     client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
     base_waits = []
     for _ in range(count):
@@ -199,7 +191,7 @@ def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
     env.reset_state()
     for _ in range(count):
         _submit_tiny()
-    worker = _start_worker(procs, concurrency)
+    worker = start_worker(procs, concurrency)
 
     def all_done() -> bool:
         with session_scope() as session:
@@ -224,7 +216,7 @@ def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> floa
     client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
     for _ in range(count):
         noop.delay()
-    worker = _start_baseline(procs, concurrency)
+    worker = start_baseline(procs, concurrency)
     wait_for(lambda: client.llen("baseline:done") >= count, 600, f"{count} baseline tasks")
     procs.stop(worker)
     stamps = [float(x) for x in client.lrange("baseline:done", 0, -1)]
@@ -269,12 +261,12 @@ def cache_hit(procs: Processes, count: int) -> Result:
 
     port = env.free_port()
     api = procs.start(env.ours("api", "--port", str(port)), "api")
-    worker = _start_worker(procs, 1)
+    worker = start_worker(procs, 1)
     url = f"http://127.0.0.1:{port}/v1/jobs"
     body = json.dumps({"model": "local/image", "input": {**TINY_IMAGE, "prompt": "cached"}})
     import httpx
 
-    wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
+    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
     first = httpx.post(url, content=body, headers={"Content-Type": "application/json"}).json()
     wait_for(
         lambda: httpx.get(f"{url}/{first['id']}").json()["status"] == "succeeded", 60, "the job"
@@ -300,15 +292,6 @@ def cache_hit(procs: Processes, count: int) -> Result:
             "client": "one keep-alive connection, one request at a time",
         },
     )
-
-
-def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(url).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 ALL_CASES = frozenset(range(1, 9))

@@ -59,6 +59,16 @@ os.environ.update(
 )
 
 
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 yet (a server still starting refuses the connection)."""
+    import httpx
+
+    try:
+        return httpx.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

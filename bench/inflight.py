@@ -14,13 +14,12 @@ import threading
 import time
 from typing import Any
 
-import httpx
 import psutil
 import redis
 from sqlalchemy import func, select
 
 from bench import env
-from bench.cases import Result, percentile
+from bench.cases import Result, percentile, start_worker
 from bench.env import Processes, wait_for
 
 MODEL = "fal-ai/minimax/video-01"  # catalog typical latency 60 s, like the emulated jobs
@@ -72,26 +71,18 @@ def _start_emulator(procs: Processes, generation_s: float) -> str:
     )
     url = f"http://127.0.0.1:{env.EMULATOR_PORT}"
 
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/_emulator/config").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(up, 60, "the emulator")
+    wait_for(lambda: env.answers(f"{url}/_emulator/config"), 60, "the emulator")
     return url
 
 
 def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
-    from workers.celery_app import app
     from workers.db.engine import session_scope
     from workers.job import producer
     from workers.job.models import Job, JobEvent
     from workers.job.schemas import JobCreate
 
-    worker = procs.start(env.ours("worker", "--concurrency", "2"), "worker")
+    worker = start_worker(procs, 2)
     poller = procs.start(env.ours("poller"), "poller")
-    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "our worker")
 
     samples: list[tuple[float, int, float]] = []  # (t, in flight, worker+poller RSS MB)
     stop = threading.Event()

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from tests.e2e.workers import start, stop, wait_for
+from tests.hosted.conftest import client, fresh_emulator
 from workers.celery_app import app as celery_app
-from workers.emulator.testing import EmulatorServer
+
+# The same emulator reset and API client as the hosted tests, not a copy of them.
+__all__ = ["client", "fresh_emulator"]
 
 Started = Callable[..., subprocess.Popen[bytes]]
 
@@ -39,17 +40,6 @@ def processes(tmp_path: Path) -> Iterator[Started]:
 
 def wait_ping() -> None:
     wait_for(lambda: True if celery_app.control.ping(timeout=0.3) else None, 60, "a worker")
-
-
-@pytest.fixture(autouse=True)
-def fresh_emulator(emulator: EmulatorServer) -> None:
-    emulator.ctx.reset()
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def phase_rows_consistent(job: dict[str, Any]) -> None:

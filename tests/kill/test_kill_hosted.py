@@ -10,27 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.e2e.workers import wait_for
+from tests.hosted.conftest import submissions, wait_job
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
 from workers.emulator.testing import EmulatorServer
 from workers.settings import get_settings
 
 pytestmark = pytest.mark.e2e
 MODEL = "fal-ai/ltx-video"
-
-
-def submissions(emulator: EmulatorServer) -> dict[str, int]:
-    counts: dict[str, int] = httpx.get(f"{emulator.url}/_emulator/submissions").json()[
-        "submissions"
-    ]
-    return counts
-
-
-def finished(client: TestClient, job_id: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        return job if job["status"] in ("succeeded", "failed", "canceled") else None
-
-    return wait_for(check, 60, f"job {job_id} to finish")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +34,7 @@ def test_worker_killed_at_point(
 
     processes("worker", "--concurrency", "1", name="rescuer")
     processes("beat")
-    job = finished(client, job_id)
+    job = wait_job(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == attempts
     assert submissions(emulator) == {MODEL: 1}
@@ -77,7 +63,7 @@ def test_poller_killed_while_waiting(
     poller.send_signal(signal.SIGKILL)
     poller.wait()
     processes("poller", name="new-poller")
-    job = finished(client, job_id)
+    job = wait_job(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == 1
     assert submissions(emulator) == {MODEL: 1}
@@ -110,7 +96,7 @@ def test_killed_between_submit_and_record_finds_the_request_instead_of_resubmitt
 
     processes("worker", "--concurrency", "1", name="rescuer")
     processes("beat")
-    job = finished(client, job_id)
+    job = wait_job(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == 2
     assert submissions(emulator) == {model: 1}

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.e2e.workers import wait_for
+from tests.hosted.conftest import wait_job
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
 
 pytestmark = pytest.mark.e2e
@@ -26,11 +27,7 @@ def test_killed_worker_job_is_finished_by_another(
     processes("worker", "--concurrency", "1", name="rescuer")
     processes("beat")
 
-    def finished() -> dict[str, object] | None:
-        job: dict[str, object] = client.get(f"/v1/jobs/{job_id}").json()
-        return job if job["status"] in ("succeeded", "failed") else None
-
-    job = wait_for(finished, 60, "the job to be finished by the rescuer")
+    job = wait_job(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["attempts"] == 2
     phase_rows_consistent(job)

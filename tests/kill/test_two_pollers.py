@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.e2e.workers import wait_for
+from tests.hosted.conftest import submissions
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
 from workers.emulator.testing import EmulatorServer
 
@@ -41,8 +42,7 @@ def test_two_pollers_finish_every_job_once(
     for job in jobs:
         assert job["attempts"] == 1
         phase_rows_consistent(job)
-    counts = httpx.get(f"{emulator.url}/_emulator/submissions").json()["submissions"]
-    assert counts == {MODEL: len(ids)}
+    assert submissions(emulator) == {MODEL: len(ids)}
     assert first.poll() is None
     assert second.poll() is None
     # Both took part (each logs its status calls), so the sharing was real.
