@@ -5,7 +5,7 @@ Why each setting:
   job is done; a worker killed mid-job hands it back, and no worker hoards jobs it can't start.
 - visibility timeout above the task time limit: Redis re-delivers any unacknowledged message
   older than it, so a job still running must never reach it.
-- JSON only, ids only (see `IdOnlyTask`): Flower shows task arguments to whoever opens it.
+- JSON only, ids only (see `IdOnlyCelery`): Flower shows task arguments to whoever opens it.
 - worker task events on: Flower sees every task's progress without extra flags.
 """
 
@@ -13,28 +13,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery, Task
-from celery.schedules import crontab
+from celery import Celery
 from celery.signals import worker_process_init
 
 from workers.db.base import utcnow
 from workers.db.engine import reset_engine
-from workers.prewarm.cron import Cron
 from workers.provider.registry import reset_adapters
 from workers.queues import ROUTES, Queue
+from workers.schedule import beat_schedule
 from workers.settings import Settings, get_settings
 
 
-class IdOnlyTask(Task):  # type: ignore[misc]
-    """Refuses any argument that is not an id-like primitive, at send time."""
+def check_ids_only(name: str, args: Any, kwargs: Any) -> None:
+    """Refuse any task argument that is not an id-like primitive (str or int)."""
+    for value in [*(args or ()), *(kwargs or {}).values()]:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise TypeError(f"{name} takes ids only (str or int), got {type(value).__name__}")
 
-    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
-        for value in [*(args or ()), *(kwargs or {}).values()]:
-            if not isinstance(value, str | int) or isinstance(value, bool):
-                raise TypeError(
-                    f"{self.name} takes ids only (str or int), got {type(value).__name__}"
-                )
-        return super().apply_async(args, kwargs, **options)
+
+class IdOnlyCelery(Celery):  # type: ignore[misc]
+    """Checks every message's arguments at send time. `send_task` is the one path every
+    send takes (`Task.apply_async`, `delay` and `retry` all end here)."""
+
+    def send_task(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        check_ids_only(name, args, kwargs)
+        return super().send_task(name, args, kwargs, **options)
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -62,7 +65,6 @@ def broker_options(settings: Settings) -> dict[str, Any]:
 
 
 def configure(app: Celery, settings: Settings) -> None:
-    prewarm_cron = Cron.parse(settings.prewarm_cron)
     app.conf.update(
         broker_url=settings.broker_url,
         broker_transport_options=broker_options(settings),
@@ -86,27 +88,16 @@ def configure(app: Celery, settings: Settings) -> None:
         # queue for a broker connection.
         broker_pool_limit=64,
         worker_concurrency=settings.worker_concurrency,
-        beat_schedule={
-            "job.sweep": {
-                "task": "job.sweep",
-                "schedule": settings.sweep_interval_s,
-                # A sweep that waited longer than its interval is stale: the next one replaces it.
-                "options": {"expires": settings.sweep_interval_s * 1.5},
-            },
-            # UTC crontab; each slot fires once however many beats run (prewarm_runs).
-            "prewarm.run": {
-                "task": "prewarm.run",
-                "schedule": crontab(**prewarm_cron.fields),
-                "options": {"expires": prewarm_cron.shortest_gap(utcnow()).total_seconds() * 1.5},
-            },
-        },
+        beat_schedule=beat_schedule(
+            sweep_interval_s=settings.sweep_interval_s,
+            prewarm_cron=settings.prewarm_cron,
+            now=utcnow(),
+        ),
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
 
 
-app = Celery(
-    "abstrakt_queue", task_cls=IdOnlyTask, include=["workers.job.tasks", "workers.prewarm.tasks"]
-)
+app = IdOnlyCelery("abstrakt_queue", include=["workers.job.tasks", "workers.prewarm.tasks"])
 configure(app, get_settings())
 
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # third of that, so a dead worker's job is taken over within about this long (plus one
     # sweep interval) while a slow phase on a live worker keeps its job.
     job_lease_s: float = Field(default=30.0, gt=0)
-    # Test-only fault injection: the name of a point in workers/job/crash.py at which a
+    # Test-only fault injection: the name of a point in workers/job/run/crash.py at which a
     # worker kills itself. Never set it in production.
     crash_at: str | None = None
     # Transient provider errors are retried this many times with exponential backoff.
@@ -137,7 +137,7 @@ class Settings(BaseSettings):
             self.cache_redis_url = ""
         elif not self.cache_redis_url and self.broker_url.startswith(("redis://", "rediss://")):
             self.cache_redis_url = self.broker_url
-        from workers.prewarm.cron import Cron  # a leaf module: no settings import
+        from workers.schedule import Cron  # a leaf module: no settings import
 
         Cron.parse(self.prewarm_cron)  # refuse a bad expression at start, not at first run
         return self

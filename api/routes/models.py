@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from workers.catalog.availability import availability
-from workers.catalog.models import PRESETS
 from workers.catalog.registry import all_models
+from workers.media.formats import PRESETS
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

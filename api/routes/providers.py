@@ -8,8 +8,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import db_session
-from workers.job import provider_health
+from workers.job import repository
 from workers.provider.registry import HOSTED, missing_key
+from workers.provider_health import circuit
 from workers.settings import get_settings
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
@@ -33,7 +34,7 @@ def list_providers(session: Annotated[Session, Depends(db_session)]) -> list[Pro
     limit = get_settings().provider_concurrency
     providers = []
     for name in HOSTED:
-        health = provider_health.view(session, name)
+        health = circuit.view(session, name)
         missing = missing_key(name)
         providers.append(
             ProviderRead(
@@ -44,7 +45,7 @@ def list_providers(session: Annotated[Session, Depends(db_session)]) -> list[Pro
                 opened_until=health.opened_until,
                 consecutive_failures=health.consecutive_failures,
                 last_error=health.last_error,
-                in_flight=health.in_flight,
+                in_flight=repository.in_flight(session, name),
                 concurrency_limit=limit,
             )
         )

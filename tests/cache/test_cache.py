@@ -21,9 +21,10 @@ from workers.cache.keys import SHARED
 from workers.cache.models import CacheEntry
 from workers.db.base import utcnow
 from workers.db.engine import get_engine, session_scope
-from workers.job import producer, service
+from workers.job import producer
 from workers.job.models import Source
 from workers.job.schemas import JobCreate
+from workers.job.state import attempt, intake
 from workers.job.tasks import generate
 from workers.settings import get_settings
 
@@ -189,7 +190,7 @@ class TestSingleFlight:
     def test_the_database_decides_a_true_race(self) -> None:
         """Two API processes: the second waits on the first's uncommitted claim, then joins."""
         request = JobCreate(model=VIDEO["model"], input=VIDEO["input"])
-        first = service.create_job(session := _open_session(), request)
+        first = intake.create_job(session := _open_session(), request)
         assert first.needs_task
         second: list[producer.Accepted] = []
         thread = threading.Thread(target=lambda: second.append(producer.submit(request)))
@@ -204,7 +205,7 @@ class TestSingleFlight:
     def test_failed_leader_hands_its_followers_on(self) -> None:
         leader, follower, other = submit(), submit(), submit()
         with session_scope() as session:
-            service.fail(session, leader.id, code="internal_error", message="boom")
+            attempt.fail(session, leader.id, code="internal_error", message="boom")
         heir = job(follower.id)
         assert (heir.status, heir.joined_job_id, heir.enqueued_at) == ("queued", None, None)
         assert job(other.id).joined_job_id == heir.id  # follows the new leader
@@ -216,7 +217,7 @@ class TestSingleFlight:
     def test_rejected_leader_fails_its_followers(self) -> None:
         leader, follower = submit(), submit()
         with session_scope() as session:
-            service.fail(session, leader.id, code="provider_rejected", message="policy")
+            attempt.fail(session, leader.id, code="provider_rejected", message="policy")
         failed = job(follower.id)
         assert (failed.status, failed.error_code) == ("failed", "provider_rejected")
         [entry] = entries()
@@ -264,7 +265,7 @@ class TestScope:
 
     def test_pre_generated_results_serve_everyone(self) -> None:
         with session_scope() as session:
-            prewarm = service.create_prewarm_job(
+            prewarm = intake.create_prewarm_job(
                 session, model=VIDEO["model"], input_=VIDEO["input"], priority=0
             )
             assert prewarm is not None

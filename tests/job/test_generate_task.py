@@ -14,9 +14,11 @@ from tests.job.helpers import submit
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import PermanentProviderError
-from workers.job import repository, runner, service
+from workers.job import messages, repository
 from workers.job.models import Job
 from workers.job.reader import read_job
+from workers.job.run import local as local_run
+from workers.job.state import attempt
 from workers.job.tasks import generate, sweep
 from workers.media.probe import probe
 from workers.provider.local import LocalProvider, Rendered
@@ -37,7 +39,7 @@ class RejectingProvider(LocalProvider):
 
 def use_provider(monkeypatch: pytest.MonkeyPatch, cls: type[LocalProvider]) -> None:
     monkeypatch.setattr(
-        runner, "local_provider_factory", lambda: cls(model_loading_s=0, generation_s=0, fps=24)
+        local_run, "local_provider_factory", lambda: cls(model_loading_s=0, generation_s=0, fps=24)
     )
 
 
@@ -93,7 +95,7 @@ class TestGenerate:
     def test_delivery_while_held_by_live_worker_is_skipped(self) -> None:
         job_id = submit()
         with session_scope() as session:
-            assert service.claim(session, job_id, lease_s=60) is not None
+            assert attempt.start(session, job_id, lease_s=60) is not None
         generate.run(str(job_id))
         job = load(job_id)
         assert (job.status, job.attempts) == ("running", 1)
@@ -101,7 +103,7 @@ class TestGenerate:
     def test_expired_lease_is_taken_over_as_new_attempt(self) -> None:
         job_id = submit()
         with session_scope() as session:
-            assert service.claim(session, job_id, lease_s=60) is not None
+            assert attempt.start(session, job_id, lease_s=60) is not None
             job = repository.get_for_update(session, job_id)
             assert job is not None
             job.lease_expires_at = utcnow() - timedelta(seconds=1)
@@ -121,12 +123,12 @@ class TestSweep:
         sent_before = queued_messages(redis_client)
         old = utcnow() - timedelta(minutes=5)
         with session_scope() as session:
-            service.mark_unsent(session, unsent)
+            messages.mark_unsent(session, unsent)
             for job_id in (unsent, expired):
                 job = repository.get_for_update(session, job_id)
                 assert job is not None
                 job.created_at = old
-            service.claim(session, expired, lease_s=60)
+            attempt.start(session, expired, lease_s=60)
             job = repository.get_for_update(session, expired)
             assert job is not None
             job.lease_expires_at = old

@@ -6,12 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workers.db.base import Base, JSONType, UTCDateTime, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from workers.db.base import Base, BigId, JSONType, UTCDateTime, utcnow
 
 
 class CacheEntry(Base):

@@ -44,13 +44,6 @@ def get_client() -> redis.Redis[bytes] | None:
     return _client
 
 
-def reset_client() -> None:
-    global _client, _resolved
-    if _client is not None:
-        _client.close()
-    _client, _resolved = None, False
-
-
 def _redis_key(scope: str, key: str) -> str:
     # BROKER_KEY_PREFIX namespaces one deployment's (or one test run's) keys in a shared db.
     return f"{get_settings().broker_key_prefix}cache:{scope}:{key}"

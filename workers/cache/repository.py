@@ -9,15 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workers.cache.models import CacheEntry
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CacheEntry)
+from workers.db.upsert import insert
 
 
 def entries(session: Session, key: str, scopes: Sequence[str]) -> Sequence[CacheEntry]:
@@ -48,7 +43,7 @@ def by_keys(session: Session, keys: Sequence[str], scope: str) -> dict[str, Cach
     return {row.key: row for row in rows}
 
 
-def claim_leader(
+def lead(
     session: Session,
     *,
     key: str,
@@ -60,9 +55,9 @@ def claim_leader(
     refresh: bool = False,
 ) -> bool:
     """Make `job_id` the generation in flight for (key, scope), unless another job leads
-    or the entry is fresh (`refresh`: even then). A concurrent claimer waits on the row and
+    or the entry is fresh (`refresh`: even then). A concurrent caller waits on the row and
     then sees ours."""
-    stmt = _insert(session).values(
+    stmt = insert(session, CacheEntry).values(
         key=key,
         scope=scope,
         model=model,
@@ -95,7 +90,7 @@ def store_result(
     expires_at: datetime,
 ) -> None:
     """Write or refresh the entry's result; the job stops leading it if it did."""
-    stmt = _insert(session).values(
+    stmt = insert(session, CacheEntry).values(
         key=key,
         scope=scope,
         model=model,

@@ -89,32 +89,6 @@ def take_over(session: Session, entry_id: int, job_id: uuid.UUID, now: datetime)
     entry.leader_job_id, entry.leader_since = job_id, now
 
 
-def claim_leader(
-    session: Session,
-    *,
-    key: str,
-    scope: str,
-    model: str,
-    input_: dict[str, Any],
-    job_id: uuid.UUID,
-    now: datetime,
-    refresh: bool = False,
-) -> bool:
-    """True when `job_id` now leads (key, scope): no other leader, and no fresh result
-    unless `refresh` (pre-generation renews entries before they expire; the old result is
-    served until the new one replaces it)."""
-    return repository.claim_leader(
-        session,
-        key=key,
-        scope=scope,
-        model=model,
-        input_=input_,
-        job_id=job_id,
-        now=now,
-        refresh=refresh,
-    )
-
-
 def store(
     session: Session,
     *,
@@ -138,10 +112,3 @@ def store(
         now=now,
         expires_at=now + timedelta(seconds=ttl_s(model)),
     )
-
-
-def hand_over(
-    session: Session, from_job: uuid.UUID, to_job: uuid.UUID | None, now: datetime
-) -> None:
-    """Entries `from_job` led are led by `to_job` from now on (None: released)."""
-    repository.hand_over(session, from_job, to_job, now)

@@ -6,14 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from workers.job.models import MediaKind
-
-# Resolution presets are landscape 16:9 sizes; an aspect ratio rotates or crops them.
-PRESETS: dict[str, tuple[int, int]] = {
-    "480p": (854, 480),
-    "720p": (1280, 720),
-    "1080p": (1920, 1080),
-}
+from workers.media.formats import MediaKind
 
 
 class Tier(StrEnum):

@@ -6,7 +6,7 @@ from datetime import date
 
 from workers.catalog.models import InputSpec, ModelSpec, Tier
 from workers.errors import InvalidInput
-from workers.job.models import MediaKind
+from workers.media.formats import MediaKind
 
 _VIDEO_ASPECTS = ("16:9", "9:16", "1:1")
 

@@ -10,8 +10,9 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from workers.catalog.models import PRESETS, InputSpec, ModelSpec
+from workers.catalog.models import InputSpec, ModelSpec
 from workers.errors import FieldError, InvalidInput
+from workers.media.formats import PRESETS
 
 _WHITESPACE = re.compile(r"\s+")
 

@@ -62,7 +62,7 @@ def _cmd_poller(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from workers.job import poller
+    from workers.job.run import poller
 
     logging.basicConfig(level=args.loglevel, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.db import outbox
 from workers.settings import get_settings
 
 _engine: Engine | None = None
@@ -48,6 +49,9 @@ def get_engine() -> Engine:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         _engine = make_engine(settings.database_url)
         _sessionmaker = sessionmaker(_engine, expire_on_commit=False)
+        # The only session hooks in the project: sends registered on a session run after
+        # its commit and are dropped on rollback.
+        outbox.attach(_sessionmaker)
     return _engine
 
 

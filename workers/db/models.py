@@ -3,8 +3,8 @@
 from workers.cache.models import CacheEntry
 from workers.db.base import Base
 from workers.job.models import Job, JobEvent, JobPhase
-from workers.job.provider_health import ProviderHealth
 from workers.prewarm.models import PrewarmPrompt, PrewarmRun
+from workers.provider_health.models import ProviderHealth
 
 __all__ = [
     "Base",

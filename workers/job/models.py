@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -21,22 +20,13 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from workers.db.base import Base, JSONType, UTCDateTime, utcnow
-from workers.job.status import JobStatus
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; Postgres gets a 64-bit identity.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from workers.db.base import Base, BigId, JSONType, UTCDateTime, utcnow
+from workers.job.status import JobStatus, SubmitState
 
 DEFAULT_OWNER = "anonymous"
 PREWARM_OWNER = "prewarm"  # the owner of pre-generation jobs
-
-
-class MediaKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
 
 
 class Phase(StrEnum):
@@ -71,6 +61,9 @@ class Job(Base):
         CheckConstraint("source IN ('request', 'prewarm')", name="source"),
         Index("ix_jobs_joined_job_id", "joined_job_id"),
         Index("ix_jobs_submit_state_next_poll_at", "submit_state", "next_poll_at"),
+        CheckConstraint(
+            "submit_state IN ('intent', 'submitted', 'completed')", name="submit_state"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -78,7 +71,8 @@ class Job(Base):
     model: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     input: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    # Written only by `workers.job.state.transitions`, like `submit_state`.
+    status: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(SmallInteger, default=5)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # sha256 of the canonical request, to tell a true retry from a reused key.
@@ -93,11 +87,14 @@ class Job(Base):
     # next delivery takes it over as a new attempt.
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Hosted providers. The submission's life: `intent` is committed before the provider is
-    # called, `submitted` once its request id is stored, `completed` when its output is
-    # ready for us to fetch. See README "Exactly one submission".
+    # Hosted providers. The submission's life (`SubmitState`): `intent` is committed before
+    # the provider is called, `submitted` once its request id is stored, `completed` when its
+    # output is ready for us to fetch. See README "Exactly one submission".
     provider: Mapped[str] = mapped_column(String(32), default="local")
     submit_state: Mapped[str | None] = mapped_column(String(16))
+    # When the first attempt to submit committed its intent: a later attempt asks the
+    # provider for requests made since then before submitting again.
+    intent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_request_id: Mapped[str | None] = mapped_column(String(255))
     provider_handles: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     # The provider's last reported status: state, queue position, progress, recent logs.
@@ -122,13 +119,13 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    phases: Mapped[list[JobPhase]] = relationship(
-        back_populates="job", lazy="raise", order_by="JobPhase.id"
-    )
-
     @property
     def job_status(self) -> JobStatus:
         return JobStatus(self.status)
+
+    @property
+    def submit_stage(self) -> SubmitState | None:
+        return SubmitState(self.submit_state) if self.submit_state else None
 
 
 class JobPhase(Base):
@@ -141,8 +138,6 @@ class JobPhase(Base):
     name: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_ms: Mapped[float] = mapped_column(Float)
-
-    job: Mapped[Job] = relationship(back_populates="phases", lazy="raise")
 
 
 class JobEvent(Base):

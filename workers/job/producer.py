@@ -5,18 +5,16 @@ What a backend service imports to enqueue without HTTP, and what the API calls.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from workers.db.engine import session_scope
-from workers.job import service
-from workers.job.dispatch import send_cancel_remote, send_generate
+from workers.job import messages
 from workers.job.models import DEFAULT_OWNER
 from workers.job.schemas import JobCreate
-
-log = logging.getLogger(__name__)
+from workers.job.state import attempt, intake
+from workers.job.state.attempt import Canceled
 
 
 @dataclass(frozen=True)
@@ -33,33 +31,31 @@ def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
 
     The job row is committed before its task is sent, so a worker always finds it. If the
     broker refuses the message, the job stays queued and marked unsent, and the sweeper
-    sends it later: an accepted job is never dropped. A cache hit, or a job joined to an
-    identical one in flight, sends no task.
+    sends it later: an accepted job is never dropped (`workers.job.messages`). A cache hit,
+    or a job joined to an identical one in flight, sends no task.
     """
     with session_scope() as session:
-        outcome = service.create_job(session, request, owner=owner)
+        outcome = intake.create_job(session, request, owner=owner)
         job = outcome.job
-        job_id, status, priority = job.id, job.status, job.priority
-        cache_hit, result = job.cache_hit, job.result
-    if outcome.needs_task:
-        try:
-            send_generate(job_id, priority)
-        except Exception:
-            log.exception("job.send_failed job_id=%s (the sweeper will re-send it)", job_id)
-            with session_scope() as session:
-                service.mark_unsent(session, job_id)
-    return Accepted(
-        id=job_id, status=status, created=outcome.created, cache_hit=cache_hit, result=result
-    )
+        if outcome.needs_task:
+            messages.generate_after_commit(session, job.id, job.priority)
+        accepted = Accepted(
+            id=job.id,
+            status=job.status,
+            created=outcome.created,
+            cache_hit=job.cache_hit,
+            result=job.result,
+        )
+    return accepted
 
 
-def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> service.Canceled:
+def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> Canceled:
     """Cancel a queued or running job; the provider is told after the cancel commits.
 
     Raises `NotFound`, or `Conflict` when the job already finished.
     """
     with session_scope() as session:
-        canceled = service.cancel(session, job_id, owner=owner)
-    if canceled.cancel_at_provider:
-        send_cancel_remote(job_id)
+        canceled = attempt.cancel(session, job_id, owner=owner)
+        if canceled.cancel_at_provider:
+            messages.cancel_remote_after_commit(session, job_id)
     return canceled

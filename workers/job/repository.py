@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workers.job.models import Job, JobPhase
-from workers.job.status import JobStatus
+from workers.job.status import JobStatus, SubmitState
 
 
 def get(session: Session, job_id: uuid.UUID) -> Job | None:
@@ -44,7 +44,7 @@ def needing_finalize(session: Session, *, done_before: datetime, limit: int) -> 
         select(Job.id)
         .where(
             Job.status == JobStatus.RUNNING,
-            Job.submit_state == "completed",
+            Job.submit_state == SubmitState.COMPLETED,
             Job.phase_mark_at < done_before,
             or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < done_before),
         )
@@ -68,10 +68,26 @@ def needing_dispatch(
                 (Job.status == JobStatus.RUNNING)
                 & (Job.lease_expires_at < lease_expired_before)
                 # a finished provider's job is finalize's to take over, not a new attempt's
-                & Job.submit_state.is_distinct_from("completed"),
+                & Job.submit_state.is_distinct_from(SubmitState.COMPLETED),
             )
         )
         .order_by(Job.created_at)
         .limit(limit)
     )
     return [(job_id, priority, source) for job_id, priority, source in rows]
+
+
+def in_flight(session: Session, provider: str) -> int:
+    """Jobs of `provider` submitted (or being submitted) and not yet finished."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.provider == provider,
+                Job.status == JobStatus.RUNNING,
+                Job.submit_state.in_((SubmitState.INTENT, SubmitState.SUBMITTED)),
+            )
+        )
+        or 0
+    )

@@ -1,10 +1,9 @@
-"""The job state machine: queued → running → succeeded | failed | canceled."""
+"""The values of a job's two state machines. The moves between them, and the one function
+that makes them, are in `workers.job.state.transitions`."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from workers.errors import InvalidTransition
 
 
 class JobStatus(StrEnum):
@@ -21,19 +20,10 @@ class JobStatus(StrEnum):
 
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 
-ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
-    # queued → failed covers a job that cannot start at all (e.g. its model was retired).
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.FAILED}),
-    # running → queued is a retry after a transient error: the next attempt waits in the queue.
-    JobStatus.RUNNING: frozenset(
-        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.QUEUED}
-    ),
-    JobStatus.SUCCEEDED: frozenset(),
-    JobStatus.FAILED: frozenset(),
-    JobStatus.CANCELED: frozenset(),
-}
 
+class SubmitState(StrEnum):
+    """How far a hosted attempt's submission got (None: not started, or a local job)."""
 
-def check_transition(current: JobStatus, target: JobStatus) -> None:
-    if target not in ALLOWED[current]:
-        raise InvalidTransition(f"a {current} job cannot become {target}")
+    INTENT = "intent"  # committed before the provider is called
+    SUBMITTED = "submitted"  # the provider's request id is stored; the poller follows it
+    COMPLETED = "completed"  # the provider finished; finalize fetches and stores the output

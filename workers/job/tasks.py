@@ -1,27 +1,29 @@
-"""Celery tasks of the job feature. Thin: load by id, call the runner or service, map errors."""
+"""Celery tasks of the job feature. Thin: start by id, call one `run` module, map errors."""
 
 from __future__ import annotations
 
 import logging
 import random
 import uuid
-from datetime import timedelta
 
 from celery import Task
 
 from workers.catalog.registry import get_model
 from workers.celery_app import app
-from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import DomainError, ProviderError, RetryableProviderError
-from workers.job import hosted, remote, repository, service
-from workers.job.dispatch import send_finalize, send_generate
-from workers.job.heartbeat import Heartbeat
-from workers.job.models import Source
-from workers.job.provider_health import Wait, record_outcome
-from workers.job.runner import AttemptLost, claim_job, run_attempt
+from workers.job import repository
+from workers.job.run import AttemptLost, sweeper
+from workers.job.run.finalize import finalize_hosted
+from workers.job.run.heartbeat import Heartbeat
+from workers.job.run.local import run_local
+from workers.job.run.submit import submit_hosted
+from workers.job.state import attempt as attempt_state
+from workers.job.state import hosted
+from workers.job.state.attempt import Attempt
 from workers.provider.registry import adapter_for
-from workers.queues import Queue
+from workers.provider_health.circuit import Wait
+from workers.provider_health.outcomes import record_outcome
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,41 +46,53 @@ def generate(self: Task, job_id: str) -> None:
     Transient provider errors are retried with backoff up to `MAX_RETRIES`; anything else
     fails the job with its error code and message, and never raises out of the task.
     """
-    claim = claim_job(uuid.UUID(job_id))
-    if isinstance(claim, Wait):
-        # Not claimed: the job stays queued (its queue_wait grows) until the provider can
+    started = _start(uuid.UUID(job_id))
+    if isinstance(started, Wait):
+        # Not started: the job stays queued (its queue_wait grows) until the provider can
         # take it. The countdown stays far below the broker's visibility timeout.
-        log.info("job.waiting_for_provider job_id=%s reason=%s", job_id, claim.reason)
-        raise self.retry(countdown=min(max(claim.seconds, 0.5), 30.0), max_retries=None)
-    if claim is None:
+        log.info("job.waiting_for_provider job_id=%s reason=%s", job_id, started.reason)
+        raise self.retry(countdown=min(max(started.seconds, 0.5), 30.0), max_retries=None)
+    if started is None:
         return
-    provider = get_model(claim.model).provider
+    attempt = started
+    provider = get_model(attempt.model).provider
     try:
-        with Heartbeat(claim, lease_s=get_settings().job_lease_s):
+        with Heartbeat(attempt, lease_s=get_settings().job_lease_s):
             if provider == "local":
-                run_attempt(claim)
+                run_local(attempt)
             else:
-                hosted.submit_attempt(claim)
+                submit_hosted(attempt)
         if provider != "local":
             record_outcome(provider, None)
     except AttemptLost:
-        log.info("job.attempt_lost job_id=%s attempt=%s", job_id, claim.attempt)
+        log.info("job.attempt_lost job_id=%s attempt=%s", job_id, attempt.number)
     except RetryableProviderError as exc:
         record_outcome(provider, exc)
-        if claim.attempt > get_settings().max_retries:
-            _fail(claim.job_id, exc.code, f"gave up after {claim.attempt} attempts: {exc}")
+        if attempt.number > get_settings().max_retries:
+            _fail(attempt.job_id, exc.code, f"gave up after {attempt.number} attempts: {exc}")
             return
         with session_scope() as session:
-            requeued = service.requeue_for_retry(session, claim, reason=exc.code)
+            requeued = attempt_state.requeue_for_retry(session, attempt, reason=exc.code)
         if requeued:
-            delay = backoff_s(claim.attempt, exc.retry_after_s)
+            delay = backoff_s(attempt.number, exc.retry_after_s)
             log.warning("job.retrying job_id=%s in_s=%.1f reason=%s", job_id, delay, exc.code)
             raise self.retry(countdown=delay, max_retries=None) from exc
     except DomainError as exc:
-        _fail(claim.job_id, exc.code, str(exc))
+        _fail(attempt.job_id, exc.code, str(exc))
     except Exception as exc:  # the job must end failed, never silently dropped
         log.exception("job.crashed job_id=%s", job_id)
-        _fail(claim.job_id, "internal_error", f"{type(exc).__name__}: {exc}")
+        _fail(attempt.job_id, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def _start(job_id: uuid.UUID) -> Attempt | Wait | None:
+    settings = get_settings()
+    with session_scope() as session:
+        return attempt_state.start(
+            session,
+            job_id,
+            lease_s=settings.job_lease_s,
+            provider_limit=settings.provider_concurrency,
+        )
 
 
 @app.task(name="job.finalize", bind=True)
@@ -89,12 +103,12 @@ def finalize(self: Task, job_id: str) -> None:
     hour, so we fetch at once); a duplicate delivery while a worker holds the job is a no-op.
     """
     try:
-        hosted.finalize(uuid.UUID(job_id))
+        finalize_hosted(uuid.UUID(job_id))
     except AttemptLost:
         log.info("job.finalize_lost job_id=%s", job_id)
     except RetryableProviderError as exc:
         with session_scope() as session:
-            remote.release_finalize(session, uuid.UUID(job_id))
+            hosted.release_finalize(session, uuid.UUID(job_id))
             job = repository.get(session, uuid.UUID(job_id))
         if job is not None:
             record_outcome(job.provider, exc)
@@ -117,7 +131,7 @@ def cancel_remote(self: Task, job_id: str) -> None:
     retried a few times, a provider that cannot cancel is logged and left."""
     with session_scope() as session:
         job = repository.get(session, uuid.UUID(job_id))
-        submission = remote.submission_of(session, uuid.UUID(job_id))
+        submission = hosted.submission_of(session, uuid.UUID(job_id))
     if job is None or submission is None:
         return  # never submitted, or the submitter will see the cancel and stop it itself
     spec = get_model(job.model)
@@ -133,33 +147,12 @@ def cancel_remote(self: Task, job_id: str) -> None:
 
 def _fail(job_id: uuid.UUID, code: str, message: str) -> None:
     with session_scope() as session:
-        service.fail(session, job_id, code=code, message=message)
+        attempt_state.fail(session, job_id, code=code, message=message)
     log.warning("job.failed job_id=%s code=%s", job_id, code)
 
 
 @app.task(name="job.sweep")
 def sweep() -> int:
-    """Re-send jobs whose message is missing: never sent, whose worker stopped checking in,
-    or whose provider finished without a finalize task reaching a worker.
-
-    Safe to run anywhere, any number of times: a duplicate message finds its job claimed.
-    """
-    settings = get_settings()
-    now = utcnow()
-    grace = timedelta(seconds=settings.unsent_job_grace_s)
-    with session_scope() as session:
-        job_ids = repository.needing_dispatch(
-            session, unsent_before=now - grace, lease_expired_before=now, limit=500
-        )
-        unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=500)
-    for job_id, priority, source in job_ids:
-        # A pre-generation job goes back to its own queue, never ahead of users' jobs.
-        queue = Queue.PREWARM if source == Source.PREWARM else Queue.JOBS
-        send_generate(job_id, priority, queue)
-        with session_scope() as session:
-            service.mark_resent(session, job_id)
-    for job_id in unfinalized:
-        send_finalize(job_id)
-    if job_ids or unfinalized:
-        log.warning("job.swept resent=%s finalize=%s", len(job_ids), len(unfinalized))
-    return len(job_ids) + len(unfinalized)
+    """Re-send jobs whose message is missing (see `workers.job.run.sweeper`). Beat runs it
+    every `SWEEP_INTERVAL_S`; safe to run anywhere, any number of times."""
+    return sweeper.sweep()

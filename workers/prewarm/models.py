@@ -6,12 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workers.db.base import Base, JSONType, UTCDateTime, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from workers.db.base import Base, BigId, JSONType, UTCDateTime, utcnow
 
 
 class Origin(StrEnum):

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workers.db.upsert import insert
 from workers.job.models import Job, Source
 from workers.job.status import JobStatus
 from workers.prewarm.models import PrewarmPrompt, PrewarmRun
@@ -67,12 +67,10 @@ def most_requested(
     return picked
 
 
-def claim_slot(session: Session, slot: datetime, now: datetime) -> bool:
+def take_slot(session: Session, slot: datetime, now: datetime) -> bool:
     """Record that `slot` fired; False when it already had (another beat's firing)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(PrewarmRun)
+        insert(session, PrewarmRun)
         .values(slot=slot, started_at=now, jobs_started=0)
         .on_conflict_do_nothing(index_elements=[PrewarmRun.slot])
         .returning(PrewarmRun.slot)

@@ -3,7 +3,8 @@
 Exactly one firing per scheduled slot, however many beats run: the slot is the latest
 cron time at or before now, and `prewarm_runs` has the slot as its primary key, so the
 second firing's insert finds the first's row and does nothing. Jobs are sent to the
-`prewarm` queue after their rows commit; a send that fails leaves the job for the sweeper.
+`prewarm` queue after their rows commit (`workers.job.messages`); a send that fails leaves
+the job for the sweeper.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
-from workers.job import service as job_service
-from workers.job.dispatch import send_generate
+from workers.job import messages
 from workers.prewarm import repository, service
-from workers.prewarm.cron import Cron
 from workers.prewarm.schemas import RunReport
 from workers.prewarm.service import Started
 from workers.queues import Queue
+from workers.schedule import Cron
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,18 @@ def slot_of(now: datetime) -> datetime:
 
 
 def fire(now: datetime | None = None) -> RunReport | None:
-    """Beat's firing: claim the current slot and start what is due. None when this slot
+    """Beat's firing: take the current slot and start what is due. None when this slot
     already fired (the other beat's firing)."""
     now = now or utcnow()
     slot = slot_of(now)
     with session_scope() as session:
-        if not repository.claim_slot(session, slot, now):
+        if not repository.take_slot(session, slot, now):
             log.info("prewarm.slot_taken slot=%s", slot.isoformat())
             return None
         auto_added = service.add_most_requested(session, now)
         started = service.start_due(session, now=now, next_run=cron().next_after(slot))
         _count(session, slot, started)
-    _send(started)
+        _send_after_commit(session, started)
     log.info(
         "prewarm.fired slot=%s started=%s waiting=%s auto_added=%s",
         slot.isoformat(),
@@ -74,7 +74,7 @@ def top_up(slot: datetime, now: datetime | None = None) -> RunReport | None:
             return None
         started = service.start_due(session, now=now, next_run=cron().next_after(slot))
         run.jobs_started += len(started.jobs)
-    _send(started)
+        _send_after_commit(session, started)
     return RunReport(slot=slot, started=len(started.jobs), waiting=started.waiting)
 
 
@@ -83,7 +83,7 @@ def run_now(now: datetime | None = None) -> RunReport:
     now = now or utcnow()
     with session_scope() as session:
         started = service.start_due(session, now=now, next_run=cron().next_after(now))
-    _send(started)
+        _send_after_commit(session, started)
     return RunReport(slot=None, started=len(started.jobs), waiting=started.waiting)
 
 
@@ -93,11 +93,6 @@ def _count(session: Session, slot: datetime, started: Started) -> None:
         run.jobs_started += len(started.jobs)
 
 
-def _send(started: Started) -> None:
+def _send_after_commit(session: Session, started: Started) -> None:
     for job_id, priority in started.jobs:
-        try:
-            send_generate(job_id, priority, Queue.PREWARM)
-        except Exception:
-            log.exception("prewarm.send_failed job_id=%s (the sweeper will re-send it)", job_id)
-            with session_scope() as session:
-                job_service.mark_unsent(session, job_id)
+        messages.generate_after_commit(session, job_id, priority, Queue.PREWARM)

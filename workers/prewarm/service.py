@@ -22,7 +22,7 @@ from workers.catalog.availability import availability
 from workers.catalog.registry import get_model
 from workers.catalog.validation import normalize_input
 from workers.errors import FieldError, InvalidInput, NotFound
-from workers.job import service as job_service
+from workers.job.state import intake
 from workers.prewarm import repository
 from workers.prewarm.models import Origin, PrewarmPrompt
 from workers.prewarm.schemas import CacheState, PrewarmCreate, PrewarmFile, PrewarmRead
@@ -198,7 +198,7 @@ def start_due(session: Session, *, now: datetime, next_run: datetime) -> Started
     jobs: list[tuple[uuid.UUID, int]] = []
     for prompt in due[:room]:
         try:
-            job = job_service.create_prewarm_job(
+            job = intake.create_prewarm_job(
                 session,
                 model=prompt.model,
                 input_=as_request(prompt.input),

@@ -30,7 +30,6 @@ from workers.provider.http import REQUEST_FAULT_STATUS, same_origin
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
-DEFAULT_MODEL = "veo-3.1-generate-preview"
 DURATIONS = (4, 6, 8)
 
 

@@ -12,15 +12,15 @@ import threading
 from types import TracebackType
 
 from workers.db.engine import session_scope
-from workers.job import service
-from workers.job.service import Claim
+from workers.job.state import attempt as attempt_state
+from workers.job.state.attempt import Attempt
 
 log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, claim: Claim, *, lease_s: float) -> None:
-        self.claim = claim
+    def __init__(self, attempt: Attempt, *, lease_s: float) -> None:
+        self.attempt = attempt
         self.lease_s = lease_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
@@ -29,10 +29,10 @@ class Heartbeat:
         while not self._stop.wait(self.lease_s / 3):
             try:
                 with session_scope() as session:
-                    if not service.renew_lease(session, self.claim, lease_s=self.lease_s):
+                    if not attempt_state.renew_lease(session, self.attempt, lease_s=self.lease_s):
                         return  # finished, canceled or taken over: nothing left to hold
             except Exception:  # a missed beat is survivable; the next one may succeed
-                log.exception("job.heartbeat_failed job_id=%s", self.claim.job_id)
+                log.exception("job.heartbeat_failed job_id=%s", self.attempt.job_id)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()

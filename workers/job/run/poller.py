@@ -13,22 +13,38 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import PermanentProviderError, RetryableProviderError
-from workers.job import remote, service
-from workers.job.dispatch import send_finalize
-from workers.job.hosted import next_poll_in_s
-from workers.job.provider_health import record_outcome
-from workers.job.remote import PollTicket
+from workers.job.messages import finalize_after_commit
+from workers.job.state import attempt, hosted
+from workers.job.state.hosted import PollTicket
 from workers.provider.registry import adapter_for
+from workers.provider_health.outcomes import record_outcome
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 POLL_LEASE_S = 60.0  # longer than one status call may take, with its timeout
 IDLE_WAIT_S = 0.1  # how long an idle poller sleeps before looking for due jobs again
+
+
+def first_poll_in_s(spec: ModelSpec) -> float:
+    return next_poll_in_s(spec, elapsed_s=0.0)
+
+
+def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
+    """Check rarely while the job is young, often as its expected finish nears.
+
+    Half the expected remaining time, bounded by the settings, so the checks close in on
+    the expected finish geometrically (about ten per job); once past it, the minimum, so a
+    late job is noticed quickly.
+    """
+    settings = get_settings()
+    remaining = spec.typical_latency_s - elapsed_s
+    return min(settings.poll_max_interval_s, max(settings.poll_min_interval_s, remaining / 2))
 
 
 def check(ticket: PollTicket) -> None:
@@ -46,20 +62,20 @@ def check(ticket: PollTicket) -> None:
         record_outcome(ticket.provider, exc)
         delay = max(exc.retry_after_s or 0.0, settings.poll_min_interval_s * 4)
         with session_scope() as session:
-            remote.postpone_poll(session, ticket, in_s=delay, reason=exc.code)
+            hosted.postpone_poll(session, ticket, in_s=delay, reason=exc.code)
         log.warning("job.poll_failed job_id=%s reason=%s", ticket.job_id, exc.code)
         return
     except PermanentProviderError as exc:
         with session_scope() as session:
-            service.fail(session, ticket.job_id, code=exc.code, message=str(exc))
+            attempt.fail(session, ticket.job_id, code=exc.code, message=str(exc))
         return
     record_outcome(ticket.provider, None)
     with session_scope() as session:
-        advance = remote.apply_status(
+        advance = hosted.apply_status(
             session, ticket, status, next_poll_in_s=next_poll_in_s(spec, elapsed_s=elapsed)
         )
-    if advance.finalize:
-        send_finalize(ticket.job_id)
+        if advance.finalize:
+            finalize_after_commit(session, ticket.job_id)
 
 
 def _give_up(ticket: PollTicket, elapsed: float) -> None:
@@ -70,7 +86,7 @@ def _give_up(ticket: PollTicket, elapsed: float) -> None:
     except (RetryableProviderError, PermanentProviderError) as exc:
         log.warning("job.deadline_cancel_failed job_id=%s reason=%s", ticket.job_id, exc.code)
     with session_scope() as session:
-        service.fail(
+        attempt.fail(
             session,
             ticket.job_id,
             code="provider_timeout",
@@ -81,7 +97,7 @@ def _give_up(ticket: PollTicket, elapsed: float) -> None:
 def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
     """One round: take the due jobs, check them all, return how many were checked."""
     with session_scope() as session:
-        tickets = remote.claim_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
+        tickets = hosted.take_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
     for future in [pool.submit(check, ticket) for ticket in tickets]:
         try:
             future.result()

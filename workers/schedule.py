@@ -1,15 +1,18 @@
-"""Five-field cron expressions (UTC), read the way Celery's `crontab` reads them.
+"""Everything beat runs, and when: the beat schedule and the cron parser it is built from.
 
-A leaf module (no settings, no Celery) so settings can validate `PREWARM_CRON` at start.
-Fields: minute hour day-of-month month day-of-week, each `*`, `N`, `A-B`, `*/S`, `A-B/S` or a
-comma list of those; day-of-week 0–6 from Sunday (7 is Sunday too). As in Celery, the three
-day fields must all match (standard cron ORs day-of-month and day-of-week).
+Cron expressions are five fields (UTC), read the way Celery's `crontab` reads them:
+minute hour day-of-month month day-of-week, each `*`, `N`, `A-B`, `*/S`, `A-B/S` or a comma
+list of those; day-of-week 0–6 from Sunday (7 is Sunday too). As in Celery, the three day
+fields must all match (standard cron ORs day-of-month and day-of-week).
+
+Imports nothing of the project, so settings can validate `PREWARM_CRON` at start.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _NAMES = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
@@ -109,3 +112,25 @@ class Cron:
         for _ in range(samples):
             firings.append(self.next_after(firings[-1]))
         return min(b - a for a, b in zip(firings, firings[1:], strict=False))
+
+
+def beat_schedule(*, sweep_interval_s: float, prewarm_cron: str, now: datetime) -> dict[str, Any]:
+    """Beat's entries. Each expires after about 1.5 × its interval: a firing that waited
+    longer than that is stale, and the next one replaces it."""
+    from celery.schedules import crontab  # only beat and the worker need Celery's type
+
+    prewarm = Cron.parse(prewarm_cron)
+    return {
+        # Re-sends jobs whose message went missing (see `workers.job.run.sweeper`).
+        "job.sweep": {
+            "task": "job.sweep",
+            "schedule": sweep_interval_s,
+            "options": {"expires": sweep_interval_s * 1.5},
+        },
+        # UTC crontab; each slot fires once however many beats run (`prewarm_runs`).
+        "prewarm.run": {
+            "task": "prewarm.run",
+            "schedule": crontab(**prewarm.fields),
+            "options": {"expires": prewarm.shortest_gap(now).total_seconds() * 1.5},
+        },
+    }

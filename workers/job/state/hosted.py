@@ -1,10 +1,10 @@
-"""State changes of jobs that run at a hosted provider. Like `service`, it only flushes.
+"""State changes of jobs that run at a hosted provider. Functions flush only.
 
-A hosted attempt moves through `submit_state`:
-    (none) ── intent committed ──► intent ── provider answered ──► submitted
-    submitted ── poller sees it done ──► completed ── finalize stores the file ──► succeeded
-Phases: model_loading runs from the claim to the first status that shows the provider
-generating; generation to the status that shows it done; encoding and upload are ours.
+A hosted attempt moves through `submit_state` (drawn in `transitions`): intent, submitted,
+completed, then the job succeeds when finalize has stored the file.
+Phases: model_loading runs from the start of the attempt to the first status that shows the
+provider generating; generation to the status that shows it done; encoding and upload are
+ours.
 """
 
 from __future__ import annotations
@@ -19,34 +19,37 @@ from sqlalchemy.orm import Session
 
 from workers.db.base import utcnow
 from workers.job import repository
-from workers.job.events import append_event
-from workers.job.models import Job, JobPhase, Phase
-from workers.job.service import Claim, add_phase, finish, locked_running
-from workers.job.status import JobStatus
+from workers.job.models import Job, Phase
+from workers.job.state import phases
+from workers.job.state.attempt import Attempt, locked_current, mark_succeeded
+from workers.job.state.events import append_event
+from workers.job.state.transitions import transition
+from workers.job.status import JobStatus, SubmitState
 from workers.provider.base import RemoteState, RemoteStatus, Submission
 
 MAX_LOG_LINES = 20
 
 
-def record_intent(session: Session, claim: Claim) -> bool:
+def record_intent(session: Session, attempt: Attempt) -> bool:
     """Commit that we are about to submit, before the provider hears of it."""
-    job = locked_running(session, claim)
+    job = locked_current(session, attempt)
     if job is None:
         return False
-    if job.submit_state != "intent":  # a retry after a crash keeps the first intent's time
-        job.submit_state = "intent"
-        job.remote = {"intent_at": utcnow().isoformat()}
-    append_event(session, job, "submitting", {"provider": job.provider})
+    payload = {"provider": job.provider}
+    if job.submit_stage is SubmitState.INTENT:  # a retry keeps the first intent's time
+        append_event(session, job, "submitting", payload)
+    else:
+        transition(session, job, submit=SubmitState.INTENT, event="submitting", payload=payload)
     return True
 
 
 def intent_time(session: Session, job_id: uuid.UUID) -> datetime | None:
-    """When an earlier attempt committed its intent to submit, if one did."""
+    """When an earlier attempt committed its intent to submit, if one did and got no
+    further (a crash between the provider accepting and our row recording it)."""
     job = repository.get(session, job_id)
-    if job is None or job.submit_state != "intent" or not job.remote:
+    if job is None or job.submit_stage is not SubmitState.INTENT:
         return None
-    stamp = job.remote.get("intent_at")
-    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    return job.intent_at
 
 
 def request_id_taken(session: Session, request_id: str, *, by_other_than: uuid.UUID) -> bool:
@@ -60,19 +63,23 @@ def request_id_taken(session: Session, request_id: str, *, by_other_than: uuid.U
 
 
 def record_submission(
-    session: Session, claim: Claim, submission: Submission, *, first_poll_in_s: float
+    session: Session, attempt: Attempt, submission: Submission, *, first_poll_in_s: float
 ) -> bool:
     """Store the provider's request id; from here the poller owns the wait, not a worker."""
-    job = locked_running(session, claim)
+    job = locked_current(session, attempt)
     if job is None:
         return False
-    job.submit_state = "submitted"
     job.provider_request_id = submission.request_id
     job.provider_handles = dict(submission.handles)
     job.remote = {"state": RemoteState.QUEUED}
+    transition(
+        session,
+        job,
+        submit=SubmitState.SUBMITTED,
+        event="submitted",
+        payload={"request_id": submission.request_id},
+    )
     job.next_poll_at = utcnow() + timedelta(seconds=first_poll_in_s)
-    job.lease_expires_at = None  # no worker holds the job while the provider works
-    append_event(session, job, "submitted", {"request_id": submission.request_id})
     return True
 
 
@@ -86,7 +93,7 @@ class PollTicket:
     submitted_at: datetime | None
 
 
-def claim_due_polls(
+def take_due_polls(
     session: Session, *, now: datetime, limit: int, lease_s: float
 ) -> list[PollTicket]:
     """Take up to `limit` jobs whose next status check is due, for `lease_s` seconds.
@@ -97,7 +104,7 @@ def claim_due_polls(
     jobs = session.scalars(
         select(Job)
         .where(
-            Job.submit_state == "submitted",
+            Job.submit_state == SubmitState.SUBMITTED,
             Job.status == JobStatus.RUNNING,
             Job.next_poll_at <= now,
             or_(Job.poll_lease_until.is_(None), Job.poll_lease_until < now),
@@ -128,7 +135,6 @@ class Advance:
     """What the poller does next for a job once this transaction commits."""
 
     finalize: bool = False  # send the finalize task
-    cancel_at_provider: bool = False
 
 
 def apply_status(
@@ -140,7 +146,7 @@ def apply_status(
         job is None
         or job.job_status is not JobStatus.RUNNING
         or job.attempts != ticket.attempt
-        or job.submit_state != "submitted"
+        or job.submit_stage is not SubmitState.SUBMITTED
     ):
         return Advance()
     now = utcnow()
@@ -149,14 +155,15 @@ def apply_status(
     job.poll_lease_until = None
     if previous == RemoteState.QUEUED and status.state is not RemoteState.QUEUED:
         # The first sign of work ends model loading (the provider's queue and cold start).
-        _phase_until(session, job, Phase.MODEL_LOADING, now)
+        phases.record_until(session, job, Phase.MODEL_LOADING, now)
+    if status.state is RemoteState.SUCCEEDED:
+        transition(
+            session, job, submit=SubmitState.COMPLETED, event="provider_status", payload=job.remote
+        )
+        phases.record_until(session, job, Phase.GENERATION, now)
+        return Advance(finalize=True)
     if previous != status.state:
         append_event(session, job, "provider_status", job.remote)
-    if status.state is RemoteState.SUCCEEDED:
-        _phase_until(session, job, Phase.GENERATION, now)
-        job.submit_state = "completed"
-        job.next_poll_at = None
-        return Advance(finalize=True)
     if status.state is RemoteState.FAILED:
         _end(
             session,
@@ -179,7 +186,7 @@ def apply_status(
     return Advance()
 
 
-def claim_finalize(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Claim | None:
+def start_finalize(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Attempt | None:
     """Take a job whose provider finished, to fetch and store its output. A duplicate
     delivery while another worker holds it (live lease) changes nothing."""
     job = repository.get_for_update(session, job_id)
@@ -187,64 +194,58 @@ def claim_finalize(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Cl
     if (
         job is None
         or job.job_status is not JobStatus.RUNNING
-        or job.submit_state != "completed"
+        or job.submit_stage is not SubmitState.COMPLETED
         or (job.lease_expires_at is not None and job.lease_expires_at > now)
     ):
         return None
     job.lease_expires_at = now + timedelta(seconds=lease_s)
     assert job.started_at is not None
-    return Claim(job.id, job.model, dict(job.input), job.attempts, job.started_at, "completed")
+    return Attempt(
+        job.id, job.model, dict(job.input), job.attempts, job.started_at, SubmitState.COMPLETED
+    )
 
 
-def resume_waiting(session: Session, claim: Claim, *, first_poll_in_s: float) -> bool:
+def resume_waiting(session: Session, attempt: Attempt, *, first_poll_in_s: float) -> bool:
     """Hand a taken-over job back to the poller (or to finalize) without submitting again."""
-    job = locked_running(session, claim)
+    job = locked_current(session, attempt)
     if job is None:
         return False
     job.lease_expires_at = None
-    if job.submit_state == "submitted":
+    if job.submit_stage is SubmitState.SUBMITTED:
         job.next_poll_at = utcnow() + timedelta(seconds=first_poll_in_s)
     append_event(session, job, "resumed", {"submit_state": job.submit_state})
     return True
 
 
-def record_phase_now(session: Session, claim: Claim, phase: Phase) -> bool:
+def record_phase_now(session: Session, attempt: Attempt, phase: Phase) -> bool:
     """Record `phase` as ending now, starting where the previous phase ended.
 
     A phase a worker recorded before it died is kept, not recorded twice: the work
     redone after the takeover counts in the phase that follows.
     """
-    job = locked_running(session, claim)
+    job = locked_current(session, attempt)
     if job is None:
         return False
-    recorded = session.scalar(
-        select(JobPhase.id).where(
-            JobPhase.job_id == job.id, JobPhase.attempt == job.attempts, JobPhase.name == phase
-        )
-    )
-    if recorded is None:
-        _phase_until(session, job, phase, utcnow())
+    if not phases.is_recorded(session, job, phase):
+        phases.record_until(session, job, phase, utcnow())
     return True
 
 
-def succeed_now(session: Session, claim: Claim, *, result: dict[str, Any]) -> bool:
+def succeed_now(session: Session, attempt: Attempt, *, result: dict[str, Any]) -> bool:
     """Record the upload phase as ending now and the job as succeeded, atomically."""
-    job = locked_running(session, claim)
+    job = locked_current(session, attempt)
     if job is None:
         return False
     now = utcnow()
-    _phase_until(session, job, Phase.UPLOAD, now)
-    finish(job, JobStatus.SUCCEEDED)
-    job.finished_at = now
-    job.result = result
-    append_event(session, job, "succeeded", {"result": result})
+    phases.record_until(session, job, Phase.UPLOAD, now)
+    mark_succeeded(session, job, result=result, at=now)
     return True
 
 
 def release_finalize(session: Session, job_id: uuid.UUID) -> None:
     """Let the next finalize delivery take the job at once (after a transient failure)."""
     job = repository.get_for_update(session, job_id)
-    if job is not None and job.submit_state == "completed":
+    if job is not None and job.submit_stage is SubmitState.COMPLETED:
         job.lease_expires_at = None
 
 
@@ -258,7 +259,11 @@ def submission_of(session: Session, job_id: uuid.UUID) -> Submission | None:
 def postpone_poll(session: Session, ticket: PollTicket, *, in_s: float, reason: str) -> None:
     """A status check failed transiently: try again later, keeping the job as it is."""
     job = repository.get_for_update(session, ticket.job_id)
-    if job is None or job.submit_state != "submitted" or job.attempts != ticket.attempt:
+    if (
+        job is None
+        or job.submit_stage is not SubmitState.SUBMITTED
+        or job.attempts != ticket.attempt
+    ):
         return
     job.poll_lease_until = None
     job.next_poll_at = utcnow() + timedelta(seconds=in_s)
@@ -266,15 +271,11 @@ def postpone_poll(session: Session, ticket: PollTicket, *, in_s: float, reason: 
 
 
 def _end(session: Session, job: Job, status: JobStatus, code: str, message: str) -> None:
-    finish(job, status)
     job.error_code = code
     job.error_message = message
-    append_event(session, job, status.value, {"code": code, "message": message})
-
-
-def _phase_until(session: Session, job: Job, phase: Phase, end: datetime) -> None:
-    start = job.phase_mark_at or job.started_at or end
-    add_phase(session, job, phase, start, max(0.0, (end - start).total_seconds() * 1000))
+    transition(
+        session, job, status=status, event=status.value, payload={"code": code, "message": message}
+    )
 
 
 def _remote_view(status: RemoteStatus) -> dict[str, Any]:

@@ -8,9 +8,12 @@ from celery.exceptions import Retry
 from tests.job.helpers import submit
 from workers.db.engine import session_scope
 from workers.errors import RetryableProviderError
-from workers.job import provider_health, repository, service
-from workers.job.provider_health import record_outcome, wait_before_submit
+from workers.job import repository
+from workers.job.state import attempt
+from workers.job.state.attempt import wait_before_submit
 from workers.job.tasks import generate
+from workers.provider_health import circuit
+from workers.provider_health.outcomes import record_outcome
 from workers.settings import get_settings
 
 
@@ -31,11 +34,11 @@ class TestCircuitBreaker:
             assert wait is not None
             assert wait.reason == "circuit_open"
             assert 0 < wait.seconds <= get_settings().circuit_open_s
-            assert provider_health.view(session, "fal").circuit == "open"
+            assert circuit.view(session, "fal").circuit == "open"
         record_outcome("fal", None)
         with session_scope() as session:
             assert wait_before_submit(session, "fal", limit=100) is None
-            assert provider_health.view(session, "fal").consecutive_failures == 0
+            assert circuit.view(session, "fal").consecutive_failures == 0
 
     def test_open_circuit_keeps_jobs_queued_unclaimed(self) -> None:
         for _ in range(get_settings().circuit_failure_threshold):
@@ -59,7 +62,7 @@ class TestConcurrencyLimit:
     def test_waits_when_the_provider_holds_the_limit(self) -> None:
         held = submit("fal-ai/ltx-video")
         with session_scope() as session:
-            claim = service.claim(session, held, lease_s=60)
+            claim = attempt.start(session, held, lease_s=60)
             assert claim is not None
             job = repository.get_for_update(session, held)
             assert job is not None

@@ -1,4 +1,4 @@
-"""Back-to-back phase timing on a monotonic clock, anchored to the claim's wall time.
+"""Back-to-back phase timing on a monotonic clock, anchored to the attempt's start.
 
 Each phase starts exactly where the previous one ended, so the phases of an attempt add up
 to its wall time: nothing between them goes unaccounted (bookkeeping counts in the next phase).

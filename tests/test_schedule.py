@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workers.prewarm.cron import Cron
+from workers.schedule import Cron
 
 AT = datetime(2026, 11, 25, 12, 44, 10, tzinfo=UTC)  # a Wednesday
 

@@ -7,13 +7,14 @@
   it stays `queued` with `joined_job_id` set and no task, and finishes with the leader's
   result and one `joined_wait` phase. Who leads is decided by the unique (key, scope) row in
   `cache_entries` (`INSERT … ON CONFLICT`), so it holds across API processes.
-- **Settling.** Every job that reaches a terminal status is settled before its transaction
-  commits (`finish` queues it here): a generated success writes its entry and completes its
-  followers in the same transaction; a failed or canceled leader hands its followers to the
-  oldest of them, which the sweeper sends (a rejected prompt fails them instead: it would be
-  rejected again).
+- **Settling.** Every job that reaches a terminal status is settled in the transaction that
+  ended it (`ended.job_ended` calls `settle`): a generated success writes its entry and
+  completes its followers; a failed or canceled leader hands its followers to the oldest of
+  them, which the sweeper sends (a rejected prompt fails them instead: it would be rejected
+  again).
 
-The entry side lives in `workers.cache`; this module writes only job rows.
+The entry side lives in `workers.cache`; this module writes job rows only through
+`transitions` and `phases`.
 """
 
 from __future__ import annotations
@@ -25,17 +26,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction, object_session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from workers.cache import repository as cache_repository
 from workers.cache import service as cache_service
 from workers.cache.keys import SHARED, read_scopes, request_key, write_scope
 from workers.cache.readthrough import Cached
 from workers.cache.service import Found
 from workers.db.base import utcnow
-from workers.job.events import append_event
-from workers.job.models import Job, JobPhase, Phase, Source
-from workers.job.status import JobStatus, check_transition
+from workers.job.models import Job, Phase, Source
+from workers.job.state import (
+    phases,
+    transitions,  # a module import: transitions → ended → cache
+)
+from workers.job.state.events import append_event
+from workers.job.status import JobStatus
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +49,6 @@ log = logging.getLogger(__name__)
 # A follower of a leader that failed with one of these fails too instead of retrying:
 # the same request would be refused the same way.
 _NOT_WORTH_RETRYING = frozenset({"provider_rejected", "content_policy", "invalid_input"})
-_TO_SETTLE = "abstrakt.jobs_to_settle"
 
 
 @dataclass(frozen=True)
@@ -77,20 +82,25 @@ def find(session: Session, plan: CachePlan, now: datetime) -> Found:
 
 
 def mark_hit(session: Session, job: Job, cached: Cached, started: float) -> None:
-    """Make a new job a hit: succeeded now, timed from `started` (a perf_counter reading
-    taken when the request arrived, at `job.created_at`)."""
+    """Make a new queued job a hit: succeeded now, timed from `started` (a perf_counter
+    reading taken when the request arrived, at `job.created_at`)."""
     elapsed_ms = (time.perf_counter() - started) * 1000
-    job.status = JobStatus.SUCCEEDED
     job.cache_hit = True
     job.result = cached.result
     job.enqueued_at = None
     job.started_at = job.created_at
-    job.finished_at = job.created_at + timedelta(milliseconds=elapsed_ms)
-    _one_phase(session, job, Phase.CACHE_LOOKUP, elapsed_ms)
+    phases.record(session, job, Phase.CACHE_LOOKUP, job.created_at, elapsed_ms)
     payload: dict[str, Any] = {"result": cached.result, "cache_hit": True}
     if cached.job_id is not None:
         payload["from_job_id"] = str(cached.job_id)
-    append_event(session, job, "succeeded", payload)
+    transitions.transition(
+        session,
+        job,
+        status=JobStatus.SUCCEEDED,
+        event="succeeded",
+        payload=payload,
+        at=job.created_at + timedelta(milliseconds=elapsed_ms),
+    )
 
 
 def join_or_lead(
@@ -118,25 +128,21 @@ def join_or_lead(
                 # The leader's row is gone or ended without settling: lead in its place.
                 cache_service.take_over(session, locked.entry_id, job.id, now)
                 return
-        if cache_service.claim_leader(
-            session,
-            key=plan.key,
-            scope=plan.write_scope,
-            model=job.model,
-            input_=job.input,
-            job_id=job.id,
-            now=now,
-        ):
+        if _lead(session, job, plan, now, refresh=False):
             return
         found = cache_service.find(session, plan.key, plan.read_scopes, now, use_redis=False)
     log.warning("cache.single_flight_gave_up job_id=%s key=%s", job.id, plan.key)
 
 
-def claim_for_prewarm(session: Session, job: Job, plan: CachePlan, now: datetime) -> bool:
+def lead_for_prewarm(session: Session, job: Job, plan: CachePlan, now: datetime) -> bool:
     """Lead the shared entry for a pre-generation job; False when another job generates it.
     A fresh entry is renewed (the scheduler decides what is due)."""
+    return _lead(session, job, plan, now, refresh=True)
+
+
+def _lead(session: Session, job: Job, plan: CachePlan, now: datetime, *, refresh: bool) -> bool:
     assert plan.write_scope is not None
-    return cache_service.claim_leader(
+    return cache_repository.lead(
         session,
         key=plan.key,
         scope=plan.write_scope,
@@ -144,7 +150,7 @@ def claim_for_prewarm(session: Session, job: Job, plan: CachePlan, now: datetime
         input_=job.input,
         job_id=job.id,
         now=now,
-        refresh=True,
+        refresh=refresh,
     )
 
 
@@ -153,45 +159,11 @@ def _join(session: Session, job: Job, leader_id: uuid.UUID) -> None:
     append_event(session, job, "joined", {"job_id": str(leader_id)})
 
 
-def _one_phase(session: Session, job: Job, phase: Phase, duration_ms: float) -> None:
-    session.add(
-        JobPhase(
-            job_id=job.id,
-            attempt=job.attempts,
-            name=phase,
-            started_at=job.created_at,
-            duration_ms=duration_ms,
-        )
-    )
-    append_event(session, job, "phase", {"name": phase, "duration_ms": round(duration_ms, 3)})
-
-
-# ── settling ────────────────────────────────────────────────────────────────────────────
-
-
-def settle_later(job: Job) -> None:
-    """Queue a job that just became terminal for settling before its transaction commits."""
-    session = object_session(job)
-    if session is None or job.cache_key is None or job.cache_hit or job.joined_job_id:
-        return
-    session.info.setdefault(_TO_SETTLE, []).append(job)
-
-
-@event.listens_for(Session, "before_commit")
-def _settle_queued(session: Session) -> None:
-    while pending := session.info.pop(_TO_SETTLE, None):
-        for job in pending:
-            settle(session, job)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_TO_SETTLE, None)
-
-
 def settle(session: Session, job: Job) -> None:
-    """Store a generated result and finish the job's followers, or hand them on."""
+    """For a job that just ended: store a generated result and finish the job's followers,
+    or hand them on. A hit or a joined job has nothing to settle."""
+    if job.cache_key is None or job.cache_hit or job.joined_job_id:
+        return
     now = utcnow()
     status = job.job_status
     if status is JobStatus.SUCCEEDED and job.result is not None and job.cache_scope:
@@ -215,7 +187,7 @@ def settle(session: Session, job: Job) -> None:
         ).scalars()
     )
     if status is JobStatus.SUCCEEDED:
-        cache_service.hand_over(session, job.id, None, now)
+        cache_repository.hand_over(session, job.id, None, now)
         for follower in followers:
             _succeed_follower(session, follower, job, now)
     elif followers and job.error_code not in _NOT_WORTH_RETRYING:
@@ -225,10 +197,10 @@ def settle(session: Session, job: Job) -> None:
         append_event(session, heir, "leading", {"after": str(job.id), "reason": job.status})
         for follower in rest:
             follower.joined_job_id = heir.id
-        cache_service.hand_over(session, job.id, heir.id, now)
+        cache_repository.hand_over(session, job.id, heir.id, now)
         log.warning("cache.leader_handed_over job_id=%s heir=%s", job.id, heir.id)
     else:
-        cache_service.hand_over(session, job.id, None, now)
+        cache_repository.hand_over(session, job.id, None, now)
         for follower in followers:
             _fail_follower(session, follower, job, now)
     if followers:
@@ -237,28 +209,30 @@ def settle(session: Session, job: Job) -> None:
 
 def _succeed_follower(session: Session, follower: Job, leader: Job, now: datetime) -> None:
     # queued → succeeded skips `running`: a follower never runs, it waits for its leader.
-    follower.status = JobStatus.SUCCEEDED
     follower.result = leader.result
     follower.started_at = follower.created_at
-    follower.finished_at = now
     wait_ms = max(0.0, (now - follower.created_at).total_seconds() * 1000)
-    _one_phase(session, follower, Phase.JOINED_WAIT, wait_ms)
-    append_event(
+    phases.record(session, follower, Phase.JOINED_WAIT, follower.created_at, wait_ms)
+    transitions.transition(
         session,
         follower,
-        "succeeded",
-        {"result": leader.result, "joined_job_id": str(leader.id)},
+        status=JobStatus.SUCCEEDED,
+        event="succeeded",
+        payload={"result": leader.result, "joined_job_id": str(leader.id)},
+        at=now,
     )
 
 
 def _fail_follower(session: Session, follower: Job, leader: Job, now: datetime) -> None:
-    check_transition(follower.job_status, JobStatus.FAILED)
-    follower.status = JobStatus.FAILED
     follower.error_code = leader.error_code
     follower.error_message = (
         f"the identical job {leader.id} it joined failed: {leader.error_message or ''}"
     )
-    follower.finished_at = now
-    append_event(
-        session, follower, "failed", {"code": leader.error_code, "joined_job_id": str(leader.id)}
+    transitions.transition(
+        session,
+        follower,
+        status=JobStatus.FAILED,
+        event="failed",
+        payload={"code": leader.error_code, "joined_job_id": str(leader.id)},
+        at=now,
     )

@@ -1,0 +1,83 @@
+"""Every Celery message about a job is made here, and sent only after the transaction that
+called for it commits (`workers.db.outbox`): a worker always finds the row a message names,
+and a rolled-back transaction sends nothing.
+
+This is where the promise that an accepted job is never dropped lives: a `job.generate`
+that cannot be sent leaves its job queued and marked unsent (`enqueued_at` cleared), and
+the sweeper sends it again. A lost `job.finalize` needs no mark: the sweeper finds every
+job whose provider finished without a worker taking it. A lost `job.cancel_remote` is
+logged (the provider's own deadline ends the request).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from workers.celery_app import app
+from workers.db.base import utcnow
+from workers.db.engine import session_scope
+from workers.db.outbox import Action, after_commit
+from workers.job import repository
+from workers.job.status import JobStatus
+from workers.queues import Queue
+
+log = logging.getLogger(__name__)
+
+
+def celery_priority(priority: int) -> int:
+    """Our 9 is most urgent; kombu's Redis transport serves 0 first."""
+    return 9 - priority
+
+
+def generate_after_commit(
+    session: Session, job_id: uuid.UUID, priority: int, queue: Queue = Queue.JOBS
+) -> None:
+    """Send `job.generate` once the job's row is committed; mark it unsent if that fails."""
+    send = partial(
+        app.send_task,
+        "job.generate",
+        args=[str(job_id)],
+        queue=queue,
+        priority=celery_priority(priority),
+    )
+    after_commit(
+        session,
+        Action(
+            run=send,
+            describe=f"job.generate job_id={job_id} (the sweeper will re-send it)",
+            on_failure=partial(_mark_unsent, job_id),
+        ),
+    )
+
+
+def finalize_after_commit(session: Session, job_id: uuid.UUID) -> None:
+    send = partial(app.send_task, "job.finalize", args=[str(job_id)], queue=Queue.JOBS, priority=0)
+    after_commit(session, Action(run=send, describe=f"job.finalize job_id={job_id}"))
+
+
+def cancel_remote_after_commit(session: Session, job_id: uuid.UUID) -> None:
+    send = partial(app.send_task, "job.cancel_remote", args=[str(job_id)], queue=Queue.MAINTENANCE)
+    after_commit(session, Action(run=send, describe=f"job.cancel_remote job_id={job_id}"))
+
+
+def mark_sent(session: Session, job_id: uuid.UUID) -> None:
+    """A queued job's message is being sent again (the sweeper): its queue wait restarts."""
+    job = repository.get_for_update(session, job_id)
+    if job is not None and job.job_status is JobStatus.QUEUED and job.enqueued_at is None:
+        job.enqueued_at = utcnow()
+
+
+def mark_unsent(session: Session, job_id: uuid.UUID) -> None:
+    """The message could not be sent: leave the queued job for the sweeper to send."""
+    job = repository.get_for_update(session, job_id)
+    if job is not None and job.job_status is JobStatus.QUEUED:
+        job.enqueued_at = None
+
+
+def _mark_unsent(job_id: uuid.UUID) -> None:
+    with session_scope() as session:
+        mark_unsent(session, job_id)

@@ -1,0 +1,87 @@
+"""A hosted attempt's last worker step: fetch the provider's output, post-process it
+(encoding) and store it (upload), then the job succeeds."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from workers.catalog.registry import get_model
+from workers.db.engine import session_scope
+from workers.errors import PermanentProviderError
+from workers.job.models import Phase
+from workers.job.run import AttemptLost
+from workers.job.run.crash import crash_point
+from workers.job.run.heartbeat import Heartbeat
+from workers.job.run.output import store_output
+from workers.job.state import hosted
+from workers.job.state.attempt import Attempt
+from workers.media.probe import MediaInfo, probe
+from workers.media.transcode import poster_frame, transcode_mp4
+from workers.provider.base import OutputFile, Submission
+from workers.provider.registry import adapter_for
+from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def finalize_hosted(job_id: uuid.UUID) -> None:
+    """Fetch the provider's output, post-process it (encoding) and store it (upload)."""
+    settings = get_settings()
+    with session_scope() as session:
+        attempt = hosted.start_finalize(session, job_id, lease_s=settings.job_lease_s)
+        submission = hosted.submission_of(session, job_id)
+    if attempt is None or submission is None:
+        return
+    with Heartbeat(attempt, lease_s=settings.job_lease_s):
+        _finalize(attempt, submission)
+
+
+def _finalize(attempt: Attempt, submission: Submission) -> None:
+    job_id = attempt.job_id
+    spec = get_model(attempt.model)
+    adapter = adapter_for(spec.provider)
+    outputs = adapter.result(spec.provider_model, submission)
+    if not outputs:
+        raise PermanentProviderError(message="the provider returned no file", code="empty_result")
+    with tempfile.TemporaryDirectory(prefix="abstrakt-") as workdir:
+        path, info, poster = _encode(adapter.download, outputs[0], attempt, Path(workdir))
+        crash_point("while_encoding")
+        with session_scope() as session:
+            if not hosted.record_phase_now(session, attempt, Phase.ENCODING):
+                raise AttemptLost(str(job_id))
+        crash_point("while_uploading")
+        result = store_output(job_id, path, info, poster)
+    with session_scope() as session:
+        if not hosted.succeed_now(session, attempt, result=result):
+            raise AttemptLost(str(job_id))
+    log.info("job.succeeded job_id=%s provider=%s", job_id, spec.provider)
+
+
+def _encode(
+    download: Callable[[OutputFile, Path], None],
+    output: OutputFile,
+    attempt: Attempt,
+    workdir: Path,
+) -> tuple[Path, MediaInfo, Path | None]:
+    """Download, probe and, for video, bring it to the requested size and grab a poster."""
+    raw = workdir / "download"
+    download(output, raw)
+    info = probe(raw)
+    if not info.content_type.startswith("video/"):
+        suffix = info.content_type.split("/")[-1].replace("jpeg", "jpg")
+        final = raw.rename(workdir / f"output.{suffix}")
+        return final, info, None
+    final = workdir / "output.mp4"
+    width, height = attempt.input.get("width"), attempt.input.get("height")
+    if width and height and (info.width, info.height) != (width, height):
+        transcode_mp4(raw, final, int(width), int(height))
+        info = probe(final)
+    else:
+        raw.rename(final)
+    poster = workdir / "poster.png"
+    poster_frame(final, poster)
+    return final, info, poster

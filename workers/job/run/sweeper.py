@@ -1,0 +1,47 @@
+"""The sweeper: re-sends every job whose message is missing.
+
+A job's row is the truth; a message is only a nudge. Messages go missing when a send fails,
+when a broker without persistence restarts, or when a worker dies holding one. The sweeper
+finds, from the rows alone, jobs queued but never sent, running jobs whose worker stopped
+renewing its lease, and hosted jobs whose provider finished without a finalize reaching a
+worker, and sends their messages again after its transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from workers.db.base import utcnow
+from workers.db.engine import session_scope
+from workers.job import messages, repository
+from workers.job.models import Source
+from workers.queues import Queue
+from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # jobs re-sent per sweep at most; the next sweep takes the rest
+
+
+def sweep() -> int:
+    """Re-send what is missing; how many messages were sent. Safe to run anywhere, any
+    number of times at once: a duplicate message finds its job already taken."""
+    settings = get_settings()
+    now = utcnow()
+    grace = timedelta(seconds=settings.unsent_job_grace_s)
+    with session_scope() as session:
+        missing = repository.needing_dispatch(
+            session, unsent_before=now - grace, lease_expired_before=now, limit=BATCH
+        )
+        unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=BATCH)
+        for job_id, priority, source in missing:
+            messages.mark_sent(session, job_id)
+            # A pre-generation job goes back to its own queue, never ahead of users' jobs.
+            queue = Queue.PREWARM if source == Source.PREWARM else Queue.JOBS
+            messages.generate_after_commit(session, job_id, priority, queue)
+        for job_id in unfinalized:
+            messages.finalize_after_commit(session, job_id)
+    if missing or unfinalized:
+        log.warning("job.swept resent=%s finalize=%s", len(missing), len(unfinalized))
+    return len(missing) + len(unfinalized)

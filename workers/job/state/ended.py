@@ -1,0 +1,20 @@
+"""A job finished: the one place that reacts to it.
+
+`transitions.transition()` calls `job_ended()` inside the transaction of every terminal
+move, whether the job succeeded, failed or was canceled, ran or was answered from the cache.
+What reacts to a job's end is listed here, in order, and nowhere else:
+
+1. the result cache settles the job's entry and its joined followers (`cache.settle`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from workers.job.models import Job
+from workers.job.state import cache  # a module import: cache → transitions → ended
+
+
+def job_ended(session: Session, job: Job) -> None:
+    """React to `job` having just become terminal; runs before its transaction commits."""
+    cache.settle(session, job)

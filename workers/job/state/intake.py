@@ -1,0 +1,202 @@
+"""New jobs: validate a request and add its job, answered from the cache, joined to an
+identical job in flight, or queued for a worker. Functions flush; the caller commits and
+sends the job's message (`workers.job.messages`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workers.catalog.availability import availability
+from workers.catalog.models import ModelSpec
+from workers.catalog.registry import get_model
+from workers.catalog.validation import normalize_input
+from workers.db.base import utcnow
+from workers.errors import Conflict, InvalidInput
+from workers.job import repository
+from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, Source
+from workers.job.schemas import JobCreate
+from workers.job.state import cache
+from workers.job.state.transitions import transition
+from workers.job.status import JobStatus
+
+log = logging.getLogger(__name__)
+
+
+def request_hash(model: str, canonical_input: dict[str, Any], priority: int) -> str:
+    body = json.dumps([model, canonical_input, priority], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Created:
+    job: Job
+    created: bool  # False when an idempotency key matched an existing job
+
+    @property
+    def needs_task(self) -> bool:
+        """A new job a worker must run: neither a cache hit nor joined to an identical job."""
+        return (
+            self.created
+            and self.job.job_status is JobStatus.QUEUED
+            and self.job.joined_job_id is None
+        )
+
+
+def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Created:
+    """Validate `request` and add its job, or return the job its idempotency key names.
+
+    A fresh cached result makes the job succeed at once (a hit); an identical request being
+    generated right now is joined (single flight); see `workers.job.state.cache`.
+    Raises `InvalidInput` (nothing written) or `Conflict` (key reused for another request).
+    """
+    started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
+    spec = get_model(request.model)
+    usable = availability(spec)
+    if not usable.available:
+        raise InvalidInput.at("model", msg=usable.reason or "unavailable")
+    canonical = normalize_input(spec, request.input)
+    digest = request_hash(spec.id, canonical, request.priority)
+    if request.idempotency_key is not None:
+        existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
+        if existing is not None:
+            return Created(_same_request(existing, digest), created=False)
+    plan = cache.plan_for(
+        spec.id, canonical, owner=owner, source=Source.REQUEST, use_cache=request.cache
+    )
+    found = cache.find(session, plan, now)
+    job = _new_job(
+        spec,
+        canonical,
+        owner=owner,
+        source=Source.REQUEST,
+        priority=request.priority,
+        idempotency_key=request.idempotency_key,
+        digest=digest,
+        plan=plan,
+        now=now,
+    )
+    _queue(session, job)
+    if found.cached is not None:
+        cache.mark_hit(session, job, found.cached, started)
+    if request.idempotency_key is None:
+        session.flush()
+        if job.job_status is JobStatus.QUEUED:
+            cache.join_or_lead(session, job, plan, found, now, started)
+        return Created(job, created=True)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its job.
+        session.expunge(job)
+        existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
+        if existing is None:
+            raise
+        return Created(_same_request(existing, digest), created=False)
+    if job.job_status is JobStatus.QUEUED:
+        cache.join_or_lead(session, job, plan, found, now, started)
+    return Created(job, created=True)
+
+
+def _new_job(
+    spec: ModelSpec,
+    canonical: dict[str, Any],
+    *,
+    owner: str,
+    source: Source,
+    priority: int,
+    idempotency_key: str | None,
+    digest: str,
+    plan: cache.CachePlan,
+    now: datetime,
+) -> Job:
+    return Job(
+        id=uuid.uuid4(),
+        owner=owner,
+        model=spec.id,
+        kind=spec.kind,
+        provider=spec.provider,
+        input=canonical,
+        priority=priority,
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+        attempts=0,
+        last_event_seq=0,
+        source=source,
+        cache_key=plan.key,
+        cache_scope=plan.write_scope,
+        cache_hit=False,
+        created_at=now,
+        # The producer sends the task right after commit; a failed send clears this again.
+        enqueued_at=now,
+    )
+
+
+def create_prewarm_job(
+    session: Session, *, model: str, input_: dict[str, Any], priority: int
+) -> Job | None:
+    """Add a queued pre-generation job that leads (renews) the shared cache entry of its
+    request; the caller decided it is due. None, writing nothing, when another job is
+    generating it, when the model's cache is off, or when the model cannot run here.
+    Raises `InvalidInput`.
+    """
+    spec = get_model(model)
+    usable = availability(spec)
+    if not usable.available:
+        log.warning("prewarm.model_unavailable model=%s reason=%s", spec.id, usable.reason)
+        return None
+    canonical = normalize_input(spec, input_)
+    plan = cache.plan_for(
+        spec.id, canonical, owner=PREWARM_OWNER, source=Source.PREWARM, use_cache=False
+    )
+    if plan.write_scope is None:
+        return None
+    now = utcnow()
+    job = _new_job(
+        spec,
+        canonical,
+        owner=PREWARM_OWNER,
+        source=Source.PREWARM,
+        priority=priority,
+        idempotency_key=None,
+        digest=request_hash(spec.id, canonical, priority),
+        plan=plan,
+        now=now,
+    )
+    # Leading first writes nothing when another job leads: entries hold job ids, not keys.
+    if not cache.lead_for_prewarm(session, job, plan, now):
+        return None
+    _queue(session, job)
+    session.flush()
+    return job
+
+
+def _queue(session: Session, job: Job) -> None:
+    session.add(job)
+    transition(
+        session,
+        job,
+        status=JobStatus.QUEUED,
+        event="queued",
+        payload={"model": job.model, "priority": job.priority},
+        at=job.created_at,
+    )
+
+
+def _same_request(existing: Job, digest: str) -> Job:
+    if existing.request_hash != digest:
+        raise Conflict(
+            f"idempotency_key {existing.idempotency_key!r} was used for a different request "
+            f"(job {existing.id}); use a new key for a new request"
+        )
+    return existing
