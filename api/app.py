@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.auth import current_caller, warn_if_disabled
+from api.body_limit import BodySizeLimit
 from api.routes import health, jobs, models, prewarm, providers
 from workers.settings import get_settings
 
@@ -18,12 +20,18 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     errors.install(app)
-    app.include_router(jobs.router)
-    app.include_router(models.router)
-    app.include_router(providers.router)
-    app.include_router(prewarm.router)
+    warn_if_disabled()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Every route but /healthz needs a key; routes that need its owner ask for it too (the
+    # dependency runs once per request either way).
+    keyed = [Depends(current_caller)]
+    app.include_router(jobs.router, dependencies=keyed)
+    app.include_router(models.router, dependencies=keyed)
+    app.include_router(providers.router, dependencies=keyed)
+    app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(health.router)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
-    # Local storage is served here; with object storage the URLs point elsewhere.
+    # Local storage is served here; with object storage the URLs point elsewhere. Files need
+    # no key (a page's <video> tag cannot send one): their paths hold unguessable job ids.
     app.mount("/media", StaticFiles(directory=settings.storage_dir), name="media")
     return app

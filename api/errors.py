@@ -5,13 +5,23 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from workers.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
+from workers.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    OverBudget,
+    TooManyInFlight,
+)
 
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (InvalidInput, 422),
     (Conflict, 409),
     (InvalidTransition, 409),
+    (TooManyInFlight, 429),
+    (OverBudget, 402),
 )
 
 

@@ -73,11 +73,15 @@ os.environ.update(
     }
 )
 
+from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from workers.db.engine import get_engine, reset_engine  # noqa: E402
+from api.app import create_app  # noqa: E402
+from workers.db.engine import get_engine, reset_engine, session_scope  # noqa: E402
 from workers.db.migrate import upgrade  # noqa: E402
 from workers.db.models import Base  # noqa: E402
+from workers.job.models import DEFAULT_OWNER  # noqa: E402
+from workers.key import service as keys  # noqa: E402
 from workers.settings import get_settings  # noqa: E402
 
 
@@ -120,6 +124,22 @@ def clean_state(database: str, redis_client: redis.Redis) -> None:
     keys = list(redis_client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
     if keys:
         redis_client.delete(*keys)
+
+
+@pytest.fixture
+def api_key(clean_state: None) -> str:
+    """A key without limits whose owner is the one `producer.submit` uses by default, so
+    jobs a test submits in-process are the API client's own."""
+    with session_scope() as session:
+        _, token = keys.create(session, name="tests", owner=DEFAULT_OWNER)
+    return token
+
+
+@pytest.fixture
+def client(api_key: str) -> Iterator[TestClient]:
+    """The API in-process, called with `api_key`."""
+    with TestClient(create_app(), headers={"Authorization": f"Bearer {api_key}"}) as test_client:
+        yield test_client
 
 
 def queued_messages(client: redis.Redis) -> int:

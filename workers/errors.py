@@ -5,6 +5,8 @@ DomainError
 ├── InvalidInput          a request the catalog refuses; names the field    → 422
 ├── Conflict              e.g. an idempotency key reused for another body   → 409
 ├── InvalidTransition     a status change the job's state machine forbids   → 409
+├── TooManyInFlight       a key's cap on queued + running jobs is reached   → 429
+├── OverBudget            a job would take a key past its budget            → 402
 └── ProviderError         a model provider failed
     ├── RetryableProviderError   transient: 429, 5xx, connection, timeout
     └── PermanentProviderError   the provider refused the input; never retried
@@ -47,6 +49,14 @@ class Conflict(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+
+
+class TooManyInFlight(DomainError):
+    code = "too_many_in_flight"
+
+
+class OverBudget(DomainError):
+    code = "over_budget"
 
 
 @dataclass

@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     prewarm_auto_days: int = Field(default=7, ge=1)
     prewarm_auto_min_requests: int = Field(default=3, ge=1)
 
+    # API keys. Every endpoint but /healthz needs one unless auth is disabled (local
+    # experiments only: every process logs a warning at start). A key's check is remembered
+    # per process for `auth_cache_s`, which is how long a revocation may take to apply.
+    auth_disabled: bool = False
+    auth_cache_s: float = Field(default=5.0, ge=0, le=60)
+    # The per-key request-rate buckets: empty = the broker when it is Redis, else the
+    # database; "none" = the database.
+    rate_limit_redis_url: str = ""
+    # The largest request body the API reads; a larger one is refused with 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
@@ -133,14 +144,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cache_defaults(self) -> Settings:
-        if self.cache_redis_url.lower() == "none":
-            self.cache_redis_url = ""
-        elif not self.cache_redis_url and self.broker_url.startswith(("redis://", "rediss://")):
-            self.cache_redis_url = self.broker_url
+        self.cache_redis_url = self._broker_redis_unless_set(self.cache_redis_url)
+        self.rate_limit_redis_url = self._broker_redis_unless_set(self.rate_limit_redis_url)
         from workers.schedule import Cron  # a leaf module: no settings import
 
         Cron.parse(self.prewarm_cron)  # refuse a bad expression at start, not at first run
         return self
+
+    def _broker_redis_unless_set(self, url: str) -> str:
+        if url.lower() == "none":
+            return ""
+        if not url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return url
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from api.auth import current_caller
 from api.deps import db_session
 from workers.job import producer
 from workers.job.reader import read_job
 from workers.job.schemas import JobCreate, JobRead
+from workers.key.caller import Caller
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -28,13 +30,19 @@ def _urls(request: Request, job_id: uuid.UUID) -> dict[str, str]:
 
 
 @router.post("", status_code=202, response_model=JobAccepted)
-def create_job(body: JobCreate, request: Request, response: Response) -> Any:
+def create_job(
+    body: JobCreate,
+    request: Request,
+    response: Response,
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> Any:
     """Accept a job and answer at once; the work happens on a worker.
 
     An `idempotency_key` seen before returns that job (200) instead of making another. A
-    cache hit is created already succeeded, with its result (201).
+    cache hit is created already succeeded, with its result (201). A key at its cap of jobs
+    in flight gets 429, one whose budget the job would pass 402.
     """
-    accepted = producer.submit(body)
+    accepted = producer.submit(body, caller=caller)
     if not accepted.created:
         response.status_code = 200
     elif accepted.cache_hit:
@@ -51,8 +59,13 @@ def create_job(body: JobCreate, request: Request, response: Response) -> Any:
 
 
 @router.get("/{job_id}", response_model=JobRead, name="get_job")
-def get_job(job_id: uuid.UUID, session: Annotated[Session, Depends(db_session)]) -> JobRead:
-    return read_job(session, job_id)
+def get_job(
+    job_id: uuid.UUID,
+    session: Annotated[Session, Depends(db_session)],
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> JobRead:
+    """A job of this key's owner; another owner's job is 404, as an unknown id."""
+    return read_job(session, job_id, owner=caller.owner)
 
 
 class JobCanceled(BaseModel):
@@ -61,7 +74,9 @@ class JobCanceled(BaseModel):
 
 
 @router.post("/{job_id}/cancel", response_model=JobCanceled)
-def cancel_job(job_id: uuid.UUID) -> JobCanceled:
+def cancel_job(
+    job_id: uuid.UUID, caller: Annotated[Caller, Depends(current_caller)]
+) -> JobCanceled:
     """Cancel a queued or running job, at the provider too; a finished job answers 409."""
-    canceled = producer.cancel(job_id)
+    canceled = producer.cancel(job_id, owner=caller.owner)
     return JobCanceled(id=canceled.job_id, status=canceled.status)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from tests.conftest import queued_messages, table_counts
 from workers.job.tasks import generate
 from workers.settings import get_settings
@@ -18,12 +16,6 @@ VIDEO_JOB = {
     "model": "local/video",
     "input": {"prompt": "a red fox in snow", "duration": 3, "resolution": "480p"},
 }
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 class TestCreateJob:

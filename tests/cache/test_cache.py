@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,6 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
-from api.app import create_app
 from tests.cache.helpers import VIDEO, body, drop_redis_copies, entries, job, messages, read
 from workers.cache import readthrough
 from workers.cache.keys import SHARED
@@ -26,13 +24,8 @@ from workers.job.models import Source
 from workers.job.schemas import JobCreate
 from workers.job.state import attempt, intake
 from workers.job.tasks import generate
+from workers.key.caller import Caller
 from workers.settings import get_settings
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def generated(client: TestClient, request: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +40,8 @@ def generated(client: TestClient, request: dict[str, Any]) -> dict[str, Any]:
 
 def submit(owner: str = "anonymous", **input_: Any) -> producer.Accepted:
     request = body(**input_)
-    return producer.submit(JobCreate(model=request["model"], input=request["input"]), owner=owner)
+    request_ = JobCreate(model=request["model"], input=request["input"])
+    return producer.submit(request_, caller=Caller(owner))
 
 
 class TestHit:

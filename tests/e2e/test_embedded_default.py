@@ -34,6 +34,9 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
                     return None
 
             wait_for(healthy, 60, "the API to answer")
+            assert client.get("/v1/models").status_code == 401  # auth is on by default
+            dev_key = (tmp_path / "var" / "dev-api-key").read_text().strip()
+            client.headers["Authorization"] = f"Bearer {dev_key}"
             response = client.post(
                 "/v1/jobs",
                 json={
@@ -67,3 +70,4 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
         code = stop(process)
     assert code == 0, log.read_text()
     assert "is up: API on" in log.read_text()
+    assert f"new development API key: {dev_key}" in log.read_text()

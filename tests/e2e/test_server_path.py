@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from tests.e2e.workers import start, stop, wait_for
 from workers.celery_app import app as celery_app
 from workers.media.probe import probe
@@ -33,12 +32,6 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Pope
     wait_for(ready, 60, "the worker to answer a ping")
     yield process
     assert stop(process) == 0, log.read_text()
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def run_to_end(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from tests.e2e.workers import start, stop, wait_for
 from workers.celery_app import app as celery_app
 from workers.emulator.testing import EmulatorServer
@@ -52,12 +51,6 @@ def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subproces
 @pytest.fixture(autouse=True)
 def fresh_emulator(emulator: EmulatorServer) -> None:
     emulator.ctx.reset()
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture

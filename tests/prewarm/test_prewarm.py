@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from api.app import create_app
-from tests.cache.helpers import entries, job, messages
+from tests.cache.helpers import entries, job, messages, read
 from workers.cache.models import CacheEntry
 from workers.cli.main import main
 from workers.db.engine import session_scope
@@ -23,6 +21,7 @@ from workers.job import producer
 from workers.job.models import Job, Source
 from workers.job.schemas import JobCreate
 from workers.job.tasks import generate
+from workers.key.caller import Caller
 from workers.prewarm import scheduler, tasks
 from workers.prewarm.models import PrewarmRun
 from workers.settings import get_settings
@@ -31,12 +30,6 @@ FOX = {"model": "local/video", "input": {"prompt": "a red fox in snow", "duratio
 OWL = {"model": "local/image", "input": {"prompt": "an owl at night"}}
 WHALE = {"model": "local/image", "input": {"prompt": "a blue whale"}}
 SLOT = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)  # with the default "*/30 * * * *"
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def listed(client: TestClient, *items: dict[str, Any]) -> list[int]:
@@ -155,7 +148,9 @@ class TestBeatTask:
         jobs = prewarm_jobs()
         assert {(j.owner, j.priority, j.status) for j in jobs} == {("prewarm", 0, "queued")}
         run_all(jobs)
-        done = client.get(f"/v1/jobs/{jobs[0].id}").json()
+        # Pre-generation jobs are their own owner's: no caller's key sees them.
+        assert client.get(f"/v1/jobs/{jobs[0].id}").status_code == 404
+        done = read(jobs[0].id).model_dump()
         assert (done["status"], done["source"]) == ("succeeded", "prewarm")
         assert [p["name"] for p in done["phases"]] == [
             "queue_wait",
@@ -197,7 +192,7 @@ class TestBeatTask:
 
     def test_skips_prompts_being_generated(self, client: TestClient) -> None:
         listed(client, FOX)
-        producer.submit(JobCreate(**FOX), owner="prewarm-unrelated")  # private: not shared
+        producer.submit(JobCreate(**FOX), caller=Caller("prewarm-unrelated"))  # private: not shared
         report = scheduler.fire(SLOT)
         assert report is not None
         assert report.started == 1

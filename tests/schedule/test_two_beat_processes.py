@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.app import create_app
 from tests.e2e.workers import wait_for
 from tests.kill.conftest import Started, processes, wait_ping
 from workers.db.engine import session_scope
@@ -19,13 +18,14 @@ pytestmark = pytest.mark.e2e
 __all__ = ["processes"]  # the fixture, shared with the kill tests
 
 
-def test_two_beats_fire_each_slot_once(processes: Started, tmp_path: Path) -> None:
-    with TestClient(create_app()) as client:
-        for prompt in ("a fox at dawn", "an owl at dusk"):
-            response = client.post(
-                "/v1/prewarm", json={"model": "local/image", "input": {"prompt": prompt}}
-            )
-            assert response.status_code == 201, response.text
+def test_two_beats_fire_each_slot_once(
+    processes: Started, client: TestClient, tmp_path: Path
+) -> None:
+    for prompt in ("a fox at dawn", "an owl at dusk"):
+        response = client.post(
+            "/v1/prewarm", json={"model": "local/image", "input": {"prompt": prompt}}
+        )
+        assert response.status_code == 201, response.text
     every_minute = {"PREWARM_CRON": "* * * * *"}
     processes("worker", "--concurrency", "1", "--queues", "jobs,prewarm,maintenance")
     wait_ping()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from workers.emulator import cli as emulator
 from workers.errors import DomainError
+from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
 from workers.settings import get_settings
 
@@ -105,6 +106,11 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from workers.db.migrate import upgrade
 
     upgrade()
+    from workers.key import devkey
+
+    dev_key, made_now = devkey.ensure()
+    # Shown once, when made; afterwards only where it is kept.
+    key_line = f"new development API key: {dev_key}" if made_now else "development API key"
     # Media URLs must point at this API unless the operator chose another public address.
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     me = [sys.executable, "-m", "workers.cli"]
@@ -116,7 +122,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
             "poller": [*me, "poller"],
         },
         banner=f"abstrakt-queue is up: API on http://{args.host}:{args.port} "
-        f"(docs at /docs); Ctrl-C stops it",
+        f"(docs at /docs); Ctrl-C stops it\n"
+        f"{key_line} (kept in {devkey.path()})",
     )
 
 
@@ -133,11 +140,12 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     request = JobCreate(
         model=args.model, input=params, priority=args.priority, idempotency_key=args.key
     )
-    accepted = producer.submit(request)
+    caller = keys.acting_caller(args.api_key)
+    accepted = producer.submit(request, caller=caller)
     if not args.wait:
         print(json.dumps({"id": str(accepted.id), "status": accepted.status}))
         return 0
-    return _print_when_done(accepted.id, args.timeout)
+    return _print_when_done(accepted.id, args.timeout, owner=caller.owner)
 
 
 def _resolution(value: str) -> str | dict[str, int]:
@@ -148,14 +156,14 @@ def _resolution(value: str) -> str | dict[str, int]:
     return value
 
 
-def _print_when_done(job_id: uuid.UUID, timeout_s: float) -> int:
+def _print_when_done(job_id: uuid.UUID, timeout_s: float, *, owner: str) -> int:
     from workers.db.engine import session_scope
     from workers.job.reader import read_job
 
     deadline = time.monotonic() + timeout_s
     while True:
         with session_scope() as session:
-            job = read_job(session, job_id)
+            job = read_job(session, job_id, owner=owner)
         if job.status in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
             print(job.model_dump_json(indent=2))
             return 0 if job.status == "succeeded" else 1
@@ -166,8 +174,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from workers.db.engine import session_scope
     from workers.job.reader import read_job
 
+    owner = keys.acting_caller(args.api_key).owner
     with session_scope() as session:
-        print(read_job(session, args.job_id).model_dump_json(indent=2))
+        print(read_job(session, args.job_id, owner=owner).model_dump_json(indent=2))
     return 0
 
 
@@ -227,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--key", help="idempotency key")
     submit.add_argument("--wait", action="store_true", help="wait for the job to finish")
     submit.add_argument("--timeout", type=float, default=600.0)
+    _api_key_argument(submit)
     submit.set_defaults(run=_cmd_submit)
 
     emulate = sub.add_parser(
@@ -237,12 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="show a job")
     status.add_argument("job_id", type=_job_id)
+    _api_key_argument(status)
     status.set_defaults(run=_cmd_status)
 
     prewarm.add_arguments(
         sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")
     )
+    keys.add_arguments(sub.add_parser("keys", help="create, list, update and revoke API keys"))
     return parser
+
+
+def _api_key_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-key",
+        help=f"act as this key (default: ${keys.API_KEY_ENV}, else the development key)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
         return code
-    except DomainError as exc:
+    except (DomainError, keys.Unauthorized) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except ValidationError as exc:
         for err in exc.errors():

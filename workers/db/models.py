@@ -3,10 +3,12 @@
 from workers.cache.models import CacheEntry
 from workers.db.base import Base
 from workers.job.models import Job, JobEvent, JobPhase
+from workers.key.models import ApiKey, RateBucket
 from workers.prewarm.models import PrewarmPrompt, PrewarmRun
 from workers.provider_health.models import ProviderHealth
 
 __all__ = [
+    "ApiKey",
     "Base",
     "CacheEntry",
     "Job",
@@ -15,4 +17,5 @@ __all__ = [
     "PrewarmPrompt",
     "PrewarmRun",
     "ProviderHealth",
+    "RateBucket",
 ]

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workers.db.base import Base, BigId, JSONType, UTCDateTime, utcnow
 from workers.job.status import JobStatus, SubmitState
+from workers.key.caller import ANONYMOUS
 
-DEFAULT_OWNER = "anonymous"
+DEFAULT_OWNER = ANONYMOUS.owner  # every job's owner while auth is disabled
 PREWARM_OWNER = "prewarm"  # the owner of pre-generation jobs
 
 
@@ -58,6 +59,8 @@ class Job(Base):
         CheckConstraint("kind IN ('image', 'video', 'audio')", name="kind"),
         CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
+        # A key's jobs in flight, counted at each of its submissions.
+        Index("ix_jobs_owner_status", "owner", "status"),
         CheckConstraint("source IN ('request', 'prewarm')", name="source"),
         Index("ix_jobs_joined_job_id", "joined_job_id"),
         Index("ix_jobs_submit_state_next_poll_at", "submit_state", "next_poll_at"),

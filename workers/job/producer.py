@@ -11,10 +11,10 @@ from typing import Any
 
 from workers.db.engine import session_scope
 from workers.job import messages
-from workers.job.models import DEFAULT_OWNER
 from workers.job.schemas import JobCreate
 from workers.job.state import attempt, intake
 from workers.job.state.attempt import Canceled
+from workers.key.caller import ANONYMOUS, Caller
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,10 @@ class Accepted:
     result: dict[str, Any] | None = None
 
 
-def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
-    """Accept a generation job. Raises `InvalidInput` or `Conflict` having written nothing.
+def submit(request: JobCreate, *, caller: Caller = ANONYMOUS) -> Accepted:
+    """Accept a generation job for `caller` (its owner owns the job; its key's limits
+    apply). Raises `InvalidInput`, `Conflict`, `TooManyInFlight` or `OverBudget` having
+    written nothing.
 
     The job row is committed before its task is sent, so a worker always finds it. If the
     broker refuses the message, the job stays queued and marked unsent, and the sweeper
@@ -35,7 +37,7 @@ def submit(request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Accepted:
     or a job joined to an identical one in flight, sends no task.
     """
     with session_scope() as session:
-        outcome = intake.create_job(session, request, owner=owner)
+        outcome = intake.create_job(session, request, caller=caller)
         job = outcome.job
         if outcome.needs_task:
             messages.generate_after_commit(session, job.id, job.priority)

@@ -91,3 +91,15 @@ def in_flight(session: Session, provider: str) -> int:
         )
         or 0
     )
+
+
+def in_flight_of(session: Session, owner: str) -> int:
+    """The owner's jobs queued or running (joined jobs included: they are waiting too)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.owner == owner, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        )
+        or 0
+    )

@@ -22,12 +22,13 @@ from workers.catalog.registry import get_model
 from workers.catalog.validation import normalize_input
 from workers.db.base import utcnow
 from workers.errors import Conflict, InvalidInput
-from workers.job import repository
-from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, Source
+from workers.job import admission, repository
+from workers.job.models import PREWARM_OWNER, Job, Source
 from workers.job.schemas import JobCreate
 from workers.job.state import cache
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
+from workers.key.caller import ANONYMOUS, Caller
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,15 @@ class Created:
         )
 
 
-def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWNER) -> Created:
+def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMOUS) -> Created:
     """Validate `request` and add its job, or return the job its idempotency key names.
 
     A fresh cached result makes the job succeed at once (a hit); an identical request being
     generated right now is joined (single flight); see `workers.job.state.cache`.
-    Raises `InvalidInput` (nothing written) or `Conflict` (key reused for another request).
+    Raises `InvalidInput` (nothing written), `Conflict` (key reused for another request),
+    or what `admission.admit` raises for a job the caller's key may not add now.
     """
+    owner = caller.owner
     started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
     spec = get_model(request.model)
     usable = availability(spec)
@@ -74,6 +77,8 @@ def create_job(session: Session, request: JobCreate, *, owner: str = DEFAULT_OWN
         spec.id, canonical, owner=owner, source=Source.REQUEST, use_cache=request.cache
     )
     found = cache.find(session, plan, now)
+    if found.cached is None:  # a hit adds nothing in flight and costs nothing
+        admission.admit(session, caller, now=now)
     job = _new_job(
         spec,
         canonical,

@@ -1,0 +1,62 @@
+"""Who is calling: the `Authorization: Bearer ak_…` header, checked on every route but
+`/healthz`, and the key's request rate.
+
+A missing, unknown or revoked key gets the same `401` and nothing more. A key with a rate
+gets `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` on every answer, and a
+`429` with `Retry-After` once its bucket is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from fastapi import HTTPException, Request, Response
+
+from workers.key import ratelimit
+from workers.key.caller import ANONYMOUS, Caller
+from workers.key.service import authenticate
+from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = HTTPException(
+    status_code=401,
+    detail="a valid API key is required: send it as 'Authorization: Bearer ak_…'",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def current_caller(request: Request, response: Response) -> Caller:
+    """FastAPI dependency: the caller of this request, after its key's rate limit."""
+    if get_settings().auth_disabled:
+        return ANONYMOUS
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    caller = authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if caller is None:
+        raise UNAUTHORIZED
+    if caller.rpm is not None:
+        decision = ratelimit.take(f"key-{caller.key_id}", rpm=caller.rpm)
+        headers = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(math.ceil(decision.reset_s)),
+        }
+        if not decision.allowed:
+            retry_after = max(1, math.ceil(decision.retry_after_s))
+            raise HTTPException(
+                status_code=429,
+                detail=f"this key allows {decision.limit} requests per minute; "
+                f"retry in {retry_after} s",
+                headers={**headers, "Retry-After": str(retry_after)},
+            )
+        response.headers.update(headers)
+    return caller
+
+
+def warn_if_disabled() -> None:
+    if get_settings().auth_disabled:
+        log.warning(
+            "auth.disabled AUTH_DISABLED=true: every caller is anonymous and unlimited; "
+            "for local experiments only"
+        )
