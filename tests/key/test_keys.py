@@ -147,6 +147,16 @@ class TestIsolation:
             )
         assert app_client.get(f"/v1/jobs/{job_id}", headers=as_key(alice)).status_code == 200
 
+    def test_prewarm_lists_are_per_key(self, app_client: TestClient) -> None:
+        alice, bob = new_key("alice"), new_key("bob")
+        body = {"model": "local/image", "input": {"prompt": "an owl"}}
+        added = app_client.post("/v1/prewarm", json=body, headers=as_key(alice))
+        assert added.status_code == 201
+        assert app_client.get("/v1/prewarm", headers=as_key(bob)).json() == []
+        item = added.json()["id"]
+        assert app_client.delete(f"/v1/prewarm/{item}", headers=as_key(bob)).status_code == 404
+        assert app_client.delete(f"/v1/prewarm/{item}", headers=as_key(alice)).status_code == 204
+
     def test_private_cache_results_stay_with_their_owner(self, app_client: TestClient) -> None:
         alice, bob = new_key("alice"), new_key("bob")
         first = app_client.post("/v1/jobs", json=VIDEO, headers=as_key(alice)).json()

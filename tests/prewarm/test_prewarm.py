@@ -18,11 +18,12 @@ from workers.cache.models import CacheEntry
 from workers.cli.main import main
 from workers.db.engine import session_scope
 from workers.job import producer
-from workers.job.models import Job, Source
+from workers.job.models import PREWARM_OWNER, Job, Source
 from workers.job.schemas import JobCreate
 from workers.job.tasks import generate
 from workers.key.caller import Caller
 from workers.prewarm import scheduler, tasks
+from workers.prewarm import service as prewarm_service
 from workers.prewarm.models import PrewarmRun
 from workers.settings import get_settings
 
@@ -256,7 +257,10 @@ class TestBeatTask:
         report = scheduler.fire(SLOT)
         assert report is not None
         assert report.auto_added == 1
-        [item] = client.get("/v1/prewarm").json()
-        assert (item["model"], item["origin"]) == ("local/video", "auto")
+        # The most requested prompts go on the deployment's own list, not a key's.
+        assert client.get("/v1/prewarm").json() == []
+        with session_scope() as session:
+            [item] = prewarm_service.list_prompts(session, SLOT, owner=PREWARM_OWNER)
+        assert (item.model, item.origin) == ("local/video", "auto")
         assert len(entries()) >= 1
         assert job(prewarm_jobs()[0].id).cache_scope == "shared"

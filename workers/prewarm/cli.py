@@ -1,4 +1,5 @@
-"""`abstrakt-queue prewarm add|list|remove|run|load`: manage the pre-generation list.
+"""`abstrakt-queue prewarm add|list|remove|run|load`: manage the deployment's own
+pre-generation list (owner `prewarm`; keys manage theirs through the API).
 
 Imports the domain only when a command runs, so `abstrakt-queue --help` stays fast.
 """
@@ -10,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+OPERATOR = "prewarm"  # `workers.job.models.PREWARM_OWNER`, without importing the domain
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +65,7 @@ def _add(args: argparse.Namespace) -> int:
             {"width": int(width), "height": int(height)} if is_size else args.resolution
         )
     with session_scope() as session:
-        added = service.add(session, PrewarmCreate(model=args.model, input=params))
+        added = service.add(session, PrewarmCreate(model=args.model, input=params), owner=OPERATOR)
         read = service.read(session, added.prompt, utcnow())
     _print({**read.model_dump(mode="json"), "created": added.created})
     return 0
@@ -74,7 +77,7 @@ def _list(_: argparse.Namespace) -> int:
     from workers.prewarm import service
 
     with session_scope() as session:
-        prompts = service.list_prompts(session, utcnow())
+        prompts = service.list_prompts(session, utcnow(), owner=OPERATOR)
     _print([p.model_dump(mode="json") for p in prompts])
     return 0
 
@@ -84,7 +87,7 @@ def _remove(args: argparse.Namespace) -> int:
     from workers.prewarm import service
 
     with session_scope() as session:
-        service.remove(session, args.prompt_id)
+        service.remove(session, args.prompt_id, owner=OPERATOR)
     _print({"removed": args.prompt_id})
     return 0
 
@@ -106,7 +109,7 @@ def _load(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: cannot read {args.file}: {exc.strerror}\n")
         return 2
     with session_scope() as session:
-        added = service.load_yaml(session, text)
+        added = service.load_yaml(session, text, owner=OPERATOR)
         created = sum(a.created for a in added)
     _print({"added": created, "already_listed": len(added) - created})
     return 0

@@ -20,12 +20,16 @@ class Origin(StrEnum):
 class PrewarmPrompt(Base):
     __tablename__ = "prewarm_prompts"
     __table_args__ = (
-        # One item per canonical request: two spellings of one prompt are one item.
-        UniqueConstraint("cache_key"),
+        # One item per owner and canonical request: two spellings of one prompt are one item.
+        UniqueConstraint("owner", "cache_key"),
         CheckConstraint("origin IN ('manual', 'auto')", name="origin"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Whose list item it is: a key's owner (through the API), or the deployment's own
+    # (`prewarm`: the CLI, YAML files and the most requested prompts). Every owner's items
+    # are pre-generated into the shared cache.
+    owner: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(200))
     input: Mapped[dict[str, Any]] = mapped_column(JSONType)  # canonical
     cache_key: Mapped[str] = mapped_column(String(64))

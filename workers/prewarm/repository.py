@@ -15,13 +15,19 @@ from workers.job.status import JobStatus
 from workers.prewarm.models import PrewarmPrompt, PrewarmRun
 
 
-def all_prompts(session: Session) -> Sequence[PrewarmPrompt]:
-    return session.execute(select(PrewarmPrompt).order_by(PrewarmPrompt.id)).scalars().all()
+def all_prompts(session: Session, *, owner: str | None = None) -> Sequence[PrewarmPrompt]:
+    """Every owner's items (None), or one owner's."""
+    query = select(PrewarmPrompt).order_by(PrewarmPrompt.id)
+    if owner is not None:
+        query = query.where(PrewarmPrompt.owner == owner)
+    return session.execute(query).scalars().all()
 
 
-def by_key(session: Session, cache_key: str) -> PrewarmPrompt | None:
+def by_key(session: Session, owner: str, cache_key: str) -> PrewarmPrompt | None:
     return session.execute(
-        select(PrewarmPrompt).where(PrewarmPrompt.cache_key == cache_key)
+        select(PrewarmPrompt).where(
+            PrewarmPrompt.owner == owner, PrewarmPrompt.cache_key == cache_key
+        )
     ).scalar_one_or_none()
 
 

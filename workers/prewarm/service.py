@@ -22,6 +22,7 @@ from workers.catalog.availability import availability
 from workers.catalog.registry import get_model
 from workers.catalog.validation import normalize_input
 from workers.errors import FieldError, InvalidInput, NotFound
+from workers.job.models import PREWARM_OWNER
 from workers.job.state import intake
 from workers.prewarm import repository
 from workers.prewarm.models import Origin, PrewarmPrompt
@@ -37,10 +38,12 @@ class Added:
     created: bool  # False: the same canonical request was listed already
 
 
-def add(session: Session, request: PrewarmCreate, *, origin: Origin = Origin.MANUAL) -> Added:
-    """List a prompt, validated and normalized like a job. Raises `InvalidInput`.
-
-    Idempotent: a request that means the same as a listed one returns that one.
+def add(
+    session: Session, request: PrewarmCreate, *, owner: str, origin: Origin = Origin.MANUAL
+) -> Added:
+    """List a prompt on `owner`'s list, validated and normalized like a job. Raises
+    `InvalidInput`. Idempotent: a request that means the same as one of the owner's listed
+    ones returns that one.
     """
     spec = get_model(request.model)
     usable = availability(spec)
@@ -48,17 +51,19 @@ def add(session: Session, request: PrewarmCreate, *, origin: Origin = Origin.MAN
         raise InvalidInput.at("model", msg=usable.reason or "unavailable")
     canonical = normalize_input(spec, request.input)
     key = request_key(spec.id, canonical)
-    existing = repository.by_key(session, key)
+    existing = repository.by_key(session, owner, key)
     if existing is not None:
         return Added(existing, created=False)
-    prompt = PrewarmPrompt(model=spec.id, input=canonical, cache_key=key, origin=origin)
+    prompt = PrewarmPrompt(
+        owner=owner, model=spec.id, input=canonical, cache_key=key, origin=origin
+    )
     session.add(prompt)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
         session.expunge(prompt)  # a concurrent add of the same request won
-        existing = repository.by_key(session, key)
+        existing = repository.by_key(session, owner, key)
         if existing is None:
             raise
         return Added(existing, created=False)
@@ -74,16 +79,17 @@ def as_request(canonical: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def remove(session: Session, prompt_id: int) -> None:
-    """Unlist a prompt; its cached result stays until it expires. Raises `NotFound`."""
+def remove(session: Session, prompt_id: int, *, owner: str) -> None:
+    """Unlist one of `owner`'s prompts; its cached result stays until it expires. Raises
+    `NotFound` (also for another owner's prompt)."""
     prompt = session.get(PrewarmPrompt, prompt_id)
-    if prompt is None:
+    if prompt is None or prompt.owner != owner:
         raise NotFound(f"no pre-generation prompt with id {prompt_id}")
     session.delete(prompt)
     session.flush()
 
 
-def load_yaml(session: Session, text: str) -> list[Added]:
+def load_yaml(session: Session, text: str, *, owner: str) -> list[Added]:
     """Add every prompt of a YAML document; all or nothing. Raises `InvalidInput` naming
     the item (`prompts.3.input.duration`)."""
     try:
@@ -101,7 +107,7 @@ def load_yaml(session: Session, text: str) -> list[Added]:
     added, errors = [], []
     for index, request in enumerate(parsed.prompts):
         try:
-            added.append(add(session, request))
+            added.append(add(session, request, owner=owner))
         except InvalidInput as exc:
             errors += [FieldError(loc=("prompts", index, *e.loc), msg=e.msg) for e in exc.errors]
     if errors:
@@ -121,9 +127,9 @@ def _state(entry: CacheEntry | None, now: datetime) -> CacheState:
     return CacheState(state=state, expires_at=entry.expires_at)
 
 
-def list_prompts(session: Session, now: datetime) -> list[PrewarmRead]:
-    """Every listed prompt with the state of its shared cache entry."""
-    return _reads(session, repository.all_prompts(session), now)
+def list_prompts(session: Session, now: datetime, *, owner: str) -> list[PrewarmRead]:
+    """`owner`'s listed prompts with the state of each one's shared cache entry."""
+    return _reads(session, repository.all_prompts(session, owner=owner), now)
 
 
 def read(session: Session, prompt: PrewarmPrompt, now: datetime) -> PrewarmRead:
@@ -160,7 +166,7 @@ def add_most_requested(session: Session, now: datetime) -> int:
     for model, input_ in popular:
         try:
             request = PrewarmCreate(model=model, input=as_request(input_))
-            outcome = add(session, request, origin=Origin.AUTO)
+            outcome = add(session, request, owner=PREWARM_OWNER, origin=Origin.AUTO)
         except InvalidInput as exc:  # e.g. a model retired since it was requested
             log.info("prewarm.auto_skipped model=%s reason=%s", model, exc)
             continue
@@ -178,9 +184,11 @@ def start_due(session: Session, *, now: datetime, next_run: datetime) -> Started
     """Add pre-generation jobs for listed prompts whose shared entry is missing or expires
     before `next_run` (plus the model's typical latency, so the next run has time), up to
     `PREWARM_MAX_IN_FLIGHT` queued or running at once. A prompt already being generated
-    is skipped. The caller sends the jobs' tasks after commit."""
+    is skipped, and a prompt on several owners' lists is generated once. The caller sends
+    the jobs' tasks after commit."""
     settings = get_settings()
-    prompts = repository.all_prompts(session)
+    unique = {p.cache_key: p for p in reversed(repository.all_prompts(session))}
+    prompts = sorted(unique.values(), key=lambda p: p.id)
     entries = cache_repository.by_keys(session, [p.cache_key for p in prompts], SHARED)
     due = []
     for prompt in prompts:
