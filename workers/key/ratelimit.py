@@ -8,6 +8,7 @@ of `rate_buckets`, taken under the row's lock.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from workers.db.engine import session_scope
 from workers.db.upsert import insert
 from workers.key.models import RateBucket
 from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,12 @@ def take(bucket: str, *, rpm: int) -> Decision:
     script = _redis_script()
     if script is not None:
         key = f"{get_settings().broker_key_prefix}ratelimit:{bucket}"
-        allowed, left_milli, wait_ms = script(keys=[key], args=[rpm, rpm / 60_000])
+        try:
+            allowed, left_milli, wait_ms = script(keys=[key], args=[rpm, rpm / 60_000])
+        except redis.RedisError as exc:
+            # A limit is protection, not correctness: while Redis is away, admit and say so.
+            log.warning("ratelimit.redis_unavailable bucket=%s error=%s", bucket, exc)
+            return _decision(True, rpm, rpm - 1, 0.0)
         return _decision(bool(allowed), rpm, int(left_milli) / 1000, int(wait_ms) / 1000)
     with session_scope() as session:
         return _take_in_database(session, bucket, rpm=rpm, now=utcnow())
