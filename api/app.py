@@ -7,11 +7,14 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.routes import health, jobs, models, prewarm, providers
+from workers.catalog.pricing import check_overrides
+from workers.catalog.registry import all_models
 from workers.settings import get_settings
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    check_overrides({spec.id for spec in all_models()})  # a misspelt model id stops the start
     app = FastAPI(
         title="abstrakt-queue",
         description="Asynchronous AI media generation: submit a job, poll it, fetch the file.",
