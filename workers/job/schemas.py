@@ -44,6 +44,21 @@ class ProviderRead(BaseModel):
     status: dict[str, Any] | None  # state, queue_position, progress, recent logs
 
 
+class CostRead(BaseModel):
+    """What the job costs at its provider, in US dollars (see README "Cost")."""
+
+    estimated_usd: float | None = Field(
+        description="What generating the request costs at the model's price; set at creation."
+    )
+    actual_usd: float | None = Field(
+        description="What the job cost once it ended: its measured output, or 0 for a cache "
+        "hit, a joined job or an unbilled failure; null until it ends."
+    )
+    basis: str | None = Field(
+        description='How the latest figure was computed, e.g. "8 s × $0.40/s at 720p".'
+    )
+
+
 class JobRead(BaseModel):
     id: uuid.UUID
     model: str
@@ -66,3 +81,4 @@ class JobRead(BaseModel):
     joined_job_id: uuid.UUID | None = Field(
         description="Single flight: the identical job whose generation this one shared."
     )
+    cost: CostRead

@@ -25,7 +25,7 @@ from workers.errors import Conflict, InvalidInput
 from workers.job import repository
 from workers.job.models import DEFAULT_OWNER, PREWARM_OWNER, Job, Source
 from workers.job.schemas import JobCreate
-from workers.job.state import cache
+from workers.job.state import cache, cost
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
 
@@ -120,7 +120,7 @@ def _new_job(
     plan: cache.CachePlan,
     now: datetime,
 ) -> Job:
-    return Job(
+    job = Job(
         id=uuid.uuid4(),
         owner=owner,
         model=spec.id,
@@ -140,6 +140,8 @@ def _new_job(
         # The producer sends the task right after commit; a failed send clears this again.
         enqueued_at=now,
     )
+    cost.set_estimate(job, spec)
+    return job
 
 
 def create_prewarm_job(
