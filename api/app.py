@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import health, jobs, models, prewarm, providers
+from api.routes import health, jobs, models, prewarm, providers, usage
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
 from workers.settings import get_settings
@@ -25,6 +25,7 @@ def create_app() -> FastAPI:
     app.include_router(models.router)
     app.include_router(providers.router)
     app.include_router(prewarm.router)
+    app.include_router(usage.router)
     app.include_router(health.router)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     # Local storage is served here; with object storage the URLs point elsewhere.

@@ -82,3 +82,25 @@ class JobRead(BaseModel):
         description="Single flight: the identical job whose generation this one shared."
     )
     cost: CostRead
+
+
+class UsageRow(BaseModel):
+    key: str = Field(description="The model id or the UTC day (YYYY-MM-DD); total: all rows.")
+    jobs: int = Field(description="Jobs created in the window, whatever their status.")
+    succeeded: int
+    failed: int
+    canceled: int
+    from_cache: int = Field(description="Succeeded without generating: cache hits, joined jobs.")
+    video_seconds: float = Field(description="Seconds of video generated (stored files).")
+    images: int = Field(description="Images generated.")
+    spend_usd: float = Field(description="Actual cost of the jobs that ended.")
+    pending_usd: float = Field(description="Estimated cost of the jobs not ended yet.")
+
+
+class Usage(BaseModel):
+    owner: str
+    start: datetime = Field(serialization_alias="from", description="Inclusive.")
+    end: datetime = Field(serialization_alias="to", description="Exclusive.")
+    group_by: str
+    rows: list[UsageRow]
+    total: UsageRow
