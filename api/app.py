@@ -14,7 +14,7 @@ from workers.settings import get_settings
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    check_overrides({spec.id for spec in all_models()})  # a misspelt model id stops the start
+    check_overrides(all_models())  # a misspelt model id or an unusable price stops the start
     app = FastAPI(
         title="abstrakt-queue",
         description="Asynchronous AI media generation: submit a job, poll it, fetch the file.",

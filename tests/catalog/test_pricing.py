@@ -188,4 +188,13 @@ class TestOverrides:
     def test_an_unknown_model_is_named(self, overrides: dict[str, float | PriceOverride]) -> None:
         overrides["sora-3"] = 1.0
         with pytest.raises(ValueError, match="unknown models sora-3; known: "):
-            check_overrides({spec.id for spec in all_models()})
+            check_overrides(all_models())
+
+    def test_a_price_that_cannot_apply_is_named(
+        self, overrides: dict[str, float | PriceOverride]
+    ) -> None:
+        overrides["local/video"] = 0.5
+        check_overrides(all_models())
+        overrides["black-forest-labs/flux-schnell"] = PriceOverride(unit="second")
+        with pytest.raises(ValueError, match="cannot price black-forest-labs/flux-schnell: a per"):
+            check_overrides(all_models())

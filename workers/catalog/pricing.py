@@ -9,7 +9,7 @@ dollars rounded to the micro-dollar, the unit the jobs table stores.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -144,14 +144,24 @@ def apply_override(price: Price, override: float | PriceOverride) -> Price:
     return replace(price, **changes)
 
 
-def check_overrides(known: set[str]) -> None:
-    """Refuse (`ValueError`) a `MODEL_PRICES_USD` that names a model the catalog lacks."""
-    unknown = sorted(set(get_settings().model_prices_usd) - known)
+def check_overrides(models: Iterable[ModelSpec]) -> None:
+    """Refuse (`ValueError`) a `MODEL_PRICES_USD` that names a model the catalog lacks, or
+    gives one a price its requests cannot be priced by (a per-second price for an image)."""
+    from workers.catalog.validation import normalize_input  # validation imports the models
+
+    specs = {spec.id: spec for spec in models}
+    unknown = sorted(set(get_settings().model_prices_usd) - set(specs))
     if unknown:
         raise ValueError(
             f"MODEL_PRICES_USD names unknown models {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
+            f"known: {', '.join(sorted(specs))}"
         )
+    for model_id in get_settings().model_prices_usd:
+        spec = specs[model_id]
+        try:
+            compute(effective_price(spec), normalize_input(spec, {"prompt": "a price check"}))
+        except ValueError as exc:
+            raise ValueError(f"MODEL_PRICES_USD cannot price {model_id}: {exc}") from None
 
 
 def _seconds(

@@ -166,3 +166,24 @@ class TestHostedEnds:
             actual_usd=1.6,
             basis="gemini bills requests it accepted that canceled: 4 s × $0.40/s at 720p",
         )
+
+
+class TestUnusablePrice:
+    def test_never_stops_a_job(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # A per-second price for an image: no length to bill (the API refuses it at start).
+        prices = {"local/image": PriceOverride(unit="second", usd=1)}
+        monkeypatch.setattr(get_settings(), "model_prices_usd", prices)
+        job_id = submit("local/image")
+        reason = "a per-second price needs a duration, an output or assumed_seconds"
+        assert cost(job_id) == CostRead(
+            estimated_usd=None, actual_usd=None, basis=f"no estimate: {reason}"
+        )
+        generate.run(str(job_id))
+        with session_scope() as session:
+            read = read_job(session, job_id)
+        assert read.status == "succeeded"
+        assert read.cost == CostRead(
+            estimated_usd=None,
+            actual_usd=0,
+            basis=f"price could not apply ({reason}): the estimate stands",
+        )

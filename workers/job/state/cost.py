@@ -35,17 +35,32 @@ ZERO = Decimal(0)
 
 
 def set_estimate(job: Job, spec: ModelSpec) -> None:
-    """Price a new job's canonical input; `job.input` must be set."""
-    estimate = compute(effective_price(spec), job.input)
+    """Price a new job's canonical input; `job.input` must be set. A price that cannot
+    apply (an override the API's start check did not see) leaves no estimate, not an
+    error: the job itself is fine."""
+    try:
+        estimate = compute(effective_price(spec), job.input)
+    except ValueError as exc:
+        log.warning("cost.no_estimate model=%s reason=%s", spec.id, exc)
+        job.cost_basis = f"no estimate: {exc}"
+        return
     job.estimated_cost_micros = estimate.micros
     job.cost_basis = f"estimate: {estimate.basis}"
 
 
 def settle(job: Job) -> None:
-    """Set the actual cost of a job that has just become terminal (once)."""
+    """Set the actual cost of a job that has just become terminal (once). Never raises for
+    a price that cannot apply: the job must end all the same, with its estimate standing."""
     if job.actual_cost_micros is not None:
         return
-    cost = actual_cost(job)
+    try:
+        cost = actual_cost(job)
+    except ValueError as exc:
+        log.warning("cost.unpriced job_id=%s model=%s reason=%s", job.id, job.model, exc)
+        cost = Cost(
+            (job.estimated_cost_micros or 0) * MICRO,
+            f"price could not apply ({exc}): the estimate stands",
+        )
     job.actual_cost_micros = cost.micros
     job.cost_basis = cost.basis
 
