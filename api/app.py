@@ -8,12 +8,15 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.auth import current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
-from api.routes import health, jobs, models, prewarm, providers
+from api.routes import health, jobs, models, prewarm, providers, usage
+from workers.catalog.pricing import check_overrides
+from workers.catalog.registry import all_models
 from workers.settings import get_settings
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    check_overrides(all_models())  # a misspelt model id or an unusable price stops the start
     app = FastAPI(
         title="abstrakt-queue",
         description="Asynchronous AI media generation: submit a job, poll it, fetch the file.",
@@ -29,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(models.router, dependencies=keyed)
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
+    app.include_router(usage.router, dependencies=keyed)
     app.include_router(health.router)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     # Local storage is served here; with object storage the URLs point elsewhere. Files need

@@ -8,9 +8,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Usd = Annotated[float, Field(ge=0)]
+
+
+class PriceOverride(BaseModel):
+    """One model's price in `MODEL_PRICES_USD`: the fields given replace the published
+    ones (see `workers.catalog.pricing.Price`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: Literal["free", "second", "image", "megapixel", "character", "request"] | None = None
+    usd: Usd | None = None
+    per: int | None = Field(default=None, ge=1)
+    by_resolution: dict[str, Usd] | None = None
+    assumed_seconds: float | None = Field(default=None, gt=0)
+    round_up: bool | None = None
+    charges_failures: bool | None = None
 
 
 class Settings(BaseSettings):
@@ -96,6 +114,11 @@ class Settings(BaseSettings):
     cache_share_results: bool = False
     # The read-through Redis: empty = the broker when it is Redis, else none; "none" = off.
     cache_redis_url: str = ""
+
+    # Prices: each model's published price (workers/catalog/prices.py) unless overridden
+    # here, as JSON by model id: a number replaces its rate ({"veo-3.1": 0.35}), an object
+    # the fields it names ({"veo-3.1": {"by_resolution": {"1080p": 0.5}}}).
+    model_prices_usd: dict[str, Usd | PriceOverride] = Field(default_factory=dict)
 
     # Pre-generation: beat runs `prewarm.run` on this cron (UTC; day-of-month, month and
     # day-of-week must all match, as in Celery's crontab). At most `prewarm_max_in_flight`

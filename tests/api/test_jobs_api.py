@@ -110,6 +110,24 @@ class TestReadApi:
         assert "retired" in models["sora-2-pro"]["unavailable_reason"]
         assert {"fal-ai/ltx-video", "fal-ai/flux/schnell", "veo-3.1"} <= set(models)
 
+    def test_models_show_their_price_and_its_source(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        models = {m["id"]: m["price"] for m in client.get("/v1/models").json()}
+        veo = models["veo-3.1"]
+        assert (veo["unit"], veo["usd"], veo["by_resolution"]) == (
+            "second",
+            0.4,
+            {"720p": 0.4, "1080p": 0.4},
+        )
+        assert "Gemini API pricing" in veo["source"]
+        assert veo["checked"] == "2026-11-30"
+        assert (models["local/video"]["unit"], models["local/video"]["usd"]) == ("free", 0)
+        monkeypatch.setattr(get_settings(), "model_prices_usd", {"veo-3.1": 0.3})
+        veo = {m["id"]: m["price"] for m in client.get("/v1/models").json()}["veo-3.1"]
+        assert (veo["usd"], veo["by_resolution"], veo["checked"]) == (0.3, {}, None)
+        assert veo["source"] == "the MODEL_PRICES_USD setting"
+
     def test_healthz(self, client: TestClient) -> None:
         assert client.get("/healthz").json() == {"status": "ok"}
 

@@ -78,6 +78,7 @@ class TestHostedJobs:
         job = wait_job(client, response.json()["id"])
         assert job["status"] == "failed"
         assert job["error"]["message"]
+        assert (job["cost"]["estimated_usd"], job["cost"]["actual_usd"]) == (0.2, 0)
         assert "sk-test" not in job["error"]["message"]
 
     def test_rejected_input_fails_at_once_without_retry(
@@ -179,3 +180,41 @@ class TestHostedCache:
         assert (hit["status"], hit["cache_hit"]) == ("succeeded", True)
         assert hit["result"] == first["result"]
         assert submissions(emulator) == {"fal-ai/flux/schnell": 1}
+
+
+class TestHostedCost:
+    def test_priced_at_creation_then_on_the_stored_output(self, client: TestClient) -> None:
+        body = {"model": "veo-3.1", "input": {"prompt": "a costly dawn", "duration": 4}}
+        created = client.post("/v1/jobs", json=body).json()
+        queued = client.get(f"/v1/jobs/{created['id']}").json()["cost"]
+        assert queued == {
+            "estimated_usd": 1.6,
+            "actual_usd": None,
+            "basis": "estimate: 4 s × $0.40/s at 720p",
+        }
+        job = wait_job(client, created["id"])
+        assert job["status"] == "succeeded", job["error"]
+        seconds = job["result"]["video"]["duration"]
+        assert seconds == pytest.approx(4, abs=0.3)
+        assert job["cost"]["estimated_usd"] == 1.6
+        assert job["cost"]["actual_usd"] == pytest.approx(0.40 * round(seconds, 2))
+        assert job["cost"]["basis"].endswith(" s × $0.40/s at 720p")
+
+    def test_an_image_by_its_megapixels_and_its_cache_hit_for_nothing(
+        self, client: TestClient
+    ) -> None:
+        size = {"width": 320, "height": 240}
+        body = {
+            "model": "fal-ai/flux/schnell",
+            "input": {"prompt": "a cheap one", "resolution": size},
+        }
+        job = wait_job(client, client.post("/v1/jobs", json=body).json()["id"])
+        assert job["status"] == "succeeded", job["error"]
+        assert job["cost"] == {
+            "estimated_usd": 0.003,
+            "actual_usd": 0.003,
+            "basis": "1 image of 320×240 = 1 MP (rounded up) × $0.003/MP",
+        }
+        hit = client.get(client.post("/v1/jobs", json=body).json()["urls"]["get"]).json()
+        assert hit["cache_hit"]
+        assert hit["cost"]["actual_usd"] == 0

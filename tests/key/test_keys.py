@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.job.helpers import submit
+from workers.catalog.pricing import PriceOverride
 from workers.cli.main import main
 from workers.db.engine import session_scope
 from workers.job.tasks import generate
@@ -192,6 +194,34 @@ class TestInFlightCap:
         )
         other = submit()  # another owner's jobs do not count
         assert other
+
+
+class TestBudget:
+    def test_the_budget_reserves_estimates_refuses_with_402_and_frees_on_cancel(
+        self, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        prices = {"local/video": PriceOverride(unit="second", usd=0.25)}
+        monkeypatch.setattr(get_settings(), "model_prices_usd", prices)
+        token = new_key("thrifty", budget_usd=1.0, budget_period="1d")
+        two_seconds = {**VIDEO, "input": {"prompt": "a fox", "duration": 2}, "cache": False}
+
+        def post() -> Any:
+            return app_client.post("/v1/jobs", json=two_seconds, headers=as_key(token))
+
+        first, second = post(), post()  # $0.50 reserved each: exactly the budget
+        assert (first.status_code, second.status_code) == (202, 202)
+        refused = post()
+        assert refused.status_code == 402
+        detail = refused.json()["detail"]
+        assert "$1.00 per 1 d" in detail
+        assert "$1.0000 is spent or reserved" in detail
+        assert "resets at" in detail
+        app_client.post(f"/v1/jobs/{first.json()['id']}/cancel", headers=as_key(token))
+        assert post().status_code == 202  # the canceled job gave its reservation back
+        generate.run(second.json()["id"])
+        done = app_client.get(f"/v1/jobs/{second.json()['id']}", headers=as_key(token)).json()
+        assert done["cost"]["actual_usd"] == pytest.approx(0.5)
+        assert post().status_code == 402
 
 
 class TestRequestLimits:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from workers.catalog.pricing import FREE, Price
 from workers.media.formats import MediaKind
 
 
@@ -44,6 +45,8 @@ class ModelSpec:
     inputs: InputSpec = field(default_factory=InputSpec)
     retires_on: date | None = None
     wire_id: str | None = None  # the provider's own id, when it differs from ours
+    # What the provider charges; the registry sets every model's from `catalog.prices`.
+    price: Price = FREE
 
     @property
     def provider_model(self) -> str:

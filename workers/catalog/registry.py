@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from workers.catalog.models import InputSpec, ModelSpec, Tier
+from workers.catalog.prices import PUBLISHED
 from workers.errors import InvalidInput
 from workers.media.formats import MediaKind
 
 _VIDEO_ASPECTS = ("16:9", "9:16", "1:1")
 
-MODELS: tuple[ModelSpec, ...] = (
+_UNPRICED: tuple[ModelSpec, ...] = (
     ModelSpec(
         id="local/video",
         provider="local",
@@ -172,6 +174,10 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
     ),
 )
+
+_missing = {spec.id for spec in _UNPRICED} ^ set(PUBLISHED)
+assert not _missing, f"catalog models and published prices differ: {sorted(_missing)}"
+MODELS: tuple[ModelSpec, ...] = tuple(replace(spec, price=PUBLISHED[spec.id]) for spec in _UNPRICED)
 
 _BY_ID = {spec.id: spec for spec in MODELS}
 assert len(_BY_ID) == len(MODELS), "duplicate model id in the catalog"

@@ -180,6 +180,43 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_usage(args: argparse.Namespace) -> int:
+    from workers.db.base import utcnow
+    from workers.db.engine import session_scope
+    from workers.job import usage
+
+    try:
+        start, end = usage.window(args.start, args.end, utcnow())
+    except usage.BadWindow as exc:
+        print(f"error: --{exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    # An operator may name any owner (`prewarm`: pre-generation); otherwise the key's own.
+    owner = args.owner or keys.acting_caller(args.api_key).owner
+    with session_scope() as session:
+        report = usage.usage(session, owner=owner, start=start, end=end, group_by=args.group_by)
+    if args.json:
+        print(report.model_dump_json(by_alias=True, indent=2))
+        return 0
+    print(f"usage of {owner} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    table = [
+        [args.group_by, "jobs", "ok", "failed", "canceled", "cached", "video s", "images"]
+        + ["spend $", "pending $"]
+    ]
+    for row in [*report.rows, report.total]:
+        counts = (row.jobs, row.succeeded, row.failed, row.canceled, row.from_cache)
+        table.append(
+            [row.key, *map(str, counts), f"{row.video_seconds:.2f}", str(row.images)]
+            + [f"{row.spend_usd:.6f}", f"{row.pending_usd:.6f}"]
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    table.insert(len(table) - 1, ["-" * width for width in widths])
+    for line in table:
+        cells = [line[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
 def _safe_url() -> str:
     """The database URL with any password hidden, for error messages."""
     return make_url(get_settings().database_url).render_as_string(hide_password=True)
@@ -249,6 +286,24 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("job_id", type=_job_id)
     _api_key_argument(status)
     status.set_defaults(run=_cmd_status)
+
+    spend = sub.add_parser("usage", help="jobs, seconds of video, images and spend, as a table")
+    spend.add_argument(
+        "--from",
+        dest="start",
+        metavar="FROM",
+        help="a date (from its UTC midnight) or an ISO 8601 time; default: 30 days before --to",
+    )
+    spend.add_argument(
+        "--to", dest="end", metavar="TO", help="a date (included) or an ISO 8601 time; default: now"
+    )
+    spend.add_argument("--group-by", dest="group_by", choices=("model", "day"), default="model")
+    _api_key_argument(spend)
+    spend.add_argument(
+        "--owner", help="whose jobs; default: API callers' (prewarm: pre-generation)"
+    )
+    spend.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    spend.set_defaults(run=_cmd_usage)
 
     prewarm.add_arguments(
         sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")

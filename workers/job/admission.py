@@ -5,6 +5,10 @@ Both are read and decided under the key's row lock, so concurrent submissions wi
 in any number of API processes, take turns and never overshoot together (on Postgres; on
 SQLite one writer at a time gives the same). A caller without a key (auth disabled,
 internal jobs) has no limits.
+
+The budget reserves each job's estimated cost at submission; when the job ends its actual
+cost replaces the estimate (`state/cost.py`): a failed or canceled job gives its
+reservation back unless its provider charged for it.
 """
 
 from __future__ import annotations
@@ -14,15 +18,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.errors import TooManyInFlight
+from workers.errors import OverBudget, TooManyInFlight
 from workers.job import repository
+from workers.job.usage import reserved_and_spent
 from workers.key.caller import Caller
 from workers.key.models import ApiKey
 
+CENT_FRACTION = 1e-9  # float sums of micro-dollars: equal is within budget
 
-def admit(session: Session, caller: Caller, *, now: datetime) -> None:
-    """Raise `TooManyInFlight` when the caller's key is at its cap; otherwise hold the
-    key's row until the transaction ends, so the new job counts for the next caller."""
+
+def admit(session: Session, caller: Caller, *, estimate_usd: float, now: datetime) -> None:
+    """Raise `TooManyInFlight` or `OverBudget` when the caller's key may not add a job
+    estimated at `estimate_usd`; otherwise hold the key's row until the transaction ends,
+    so the new job counts for the next caller."""
     if caller.key_id is None or (caller.max_in_flight is None and caller.budget_usd is None):
         return
     session.execute(select(ApiKey.id).where(ApiKey.id == caller.key_id).with_for_update())
@@ -32,4 +40,14 @@ def admit(session: Session, caller: Caller, *, now: datetime) -> None:
             raise TooManyInFlight(
                 f"this key allows {caller.max_in_flight} jobs queued or running at once and "
                 f"has {count}; wait for one to finish or cancel one"
+            )
+    if caller.budget_usd is not None:
+        start, resets = caller.period(now)
+        spent = reserved_and_spent(session, owner=caller.owner, since=start)
+        if spent + estimate_usd > caller.budget_usd + CENT_FRACTION:
+            raise OverBudget(
+                f"this job (estimated ${estimate_usd:.4f}) would take the key past its budget "
+                f"of ${caller.budget_usd:.2f} per {caller.budget_period_days} d: "
+                f"${spent:.4f} is spent or reserved since {start:%Y-%m-%d %H:%M} UTC; the "
+                f"period resets at {resets:%Y-%m-%d %H:%M} UTC"
             )

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -67,6 +68,8 @@ class Job(Base):
         CheckConstraint(
             "submit_state IN ('intent', 'submitted', 'completed')", name="submit_state"
         ),
+        # Usage and spend are per owner over a time window.
+        Index("ix_jobs_owner_created_at", "owner", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -116,6 +119,13 @@ class Job(Base):
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     # Single flight: the identical job whose generation this one waits for and shares.
     joined_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    # Cost in micro-dollars (exact integers on every backend; see workers/job/state/cost.py):
+    # the estimate is set when the job is created, the actual cost when it ends, and
+    # `cost_basis` says how the latest of them was computed.
+    estimated_cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    actual_cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    cost_basis: Mapped[str | None] = mapped_column(String(300))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from workers.errors import NotFound
 from workers.job import repository
-from workers.job.schemas import JobError, JobRead, PhaseRead, ProviderRead
+from workers.job.schemas import CostRead, JobError, JobRead, PhaseRead, ProviderRead
 
 
 def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> JobRead:
@@ -50,4 +50,13 @@ def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -
         source=job.source,
         cache_hit=job.cache_hit,
         joined_job_id=job.joined_job_id,
+        cost=CostRead(
+            estimated_usd=_usd(job.estimated_cost_micros),
+            actual_usd=_usd(job.actual_cost_micros),
+            basis=job.cost_basis,
+        ),
     )
+
+
+def _usd(micros: int | None) -> float | None:
+    return None if micros is None else micros / 1_000_000

@@ -44,6 +44,21 @@ class ProviderRead(BaseModel):
     status: dict[str, Any] | None  # state, queue_position, progress, recent logs
 
 
+class CostRead(BaseModel):
+    """What the job costs at its provider, in US dollars (see README "Cost")."""
+
+    estimated_usd: float | None = Field(
+        description="What generating the request costs at the model's price; set at creation."
+    )
+    actual_usd: float | None = Field(
+        description="What the job cost once it ended: its measured output, or 0 for a cache "
+        "hit, a joined job or an unbilled failure; null until it ends."
+    )
+    basis: str | None = Field(
+        description='How the latest figure was computed, e.g. "8 s × $0.40/s at 720p".'
+    )
+
+
 class JobRead(BaseModel):
     id: uuid.UUID
     model: str
@@ -66,3 +81,26 @@ class JobRead(BaseModel):
     joined_job_id: uuid.UUID | None = Field(
         description="Single flight: the identical job whose generation this one shared."
     )
+    cost: CostRead
+
+
+class UsageRow(BaseModel):
+    key: str = Field(description="The model id or the UTC day (YYYY-MM-DD); total: all rows.")
+    jobs: int = Field(description="Jobs created in the window, whatever their status.")
+    succeeded: int
+    failed: int
+    canceled: int
+    from_cache: int = Field(description="Succeeded without generating: cache hits, joined jobs.")
+    video_seconds: float = Field(description="Seconds of video generated (stored files).")
+    images: int = Field(description="Images generated.")
+    spend_usd: float = Field(description="Actual cost of the jobs that ended.")
+    pending_usd: float = Field(description="Estimated cost of the jobs not ended yet.")
+
+
+class Usage(BaseModel):
+    owner: str
+    start: datetime = Field(serialization_alias="from", description="Inclusive.")
+    end: datetime = Field(serialization_alias="to", description="Exclusive.")
+    group_by: str
+    rows: list[UsageRow]
+    total: UsageRow

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from workers.key.service import Limits
 
 API_KEY_ENV = "ABSTRAKT_API_KEY"
+MONTH = timedelta(days=30)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,12 +93,21 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from workers.db.base import utcnow
     from workers.db.engine import session_scope
+    from workers.job.usage import reserved_and_spent
     from workers.key import service
+    from workers.key.service import caller_of
 
-    rows = [("name", "prefix", "owner", "rpm", "in flight", "budget", "last used", "revoked")]
+    rows = [
+        ("name", "prefix", "owner", "rpm", "in flight", "budget", "spent", "last used", "revoked")
+    ]
+    now = utcnow()
     with session_scope() as session:
         for key in service.all_keys(session):
+            # This budget period's spend; a key without a budget shows its last 30 days.
+            since = caller_of(key).period(now)[0] if key.budget_usd is not None else now - MONTH
+            spent = reserved_and_spent(session, owner=key.owner, since=since)
             budget = (
                 f"${key.budget_usd:g}/{key.budget_period_days}d"
                 if key.budget_usd is not None
@@ -110,6 +121,7 @@ def _list(args: argparse.Namespace) -> int:
                     str(key.rpm or "-"),
                     str(key.max_in_flight or "-"),
                     budget,
+                    f"${spent:.2f}",
                     key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never",
                     key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "no",
                 )

@@ -31,7 +31,7 @@ PERIODS = {"1d": 1, "7d": 7, "30d": 30}
 LAST_USED_EVERY = timedelta(minutes=1)  # how stale `last_used_at` may be, to save writes
 
 
-def _caller(key: ApiKey) -> Caller:
+def caller_of(key: ApiKey) -> Caller:
     return Caller(
         owner=key.owner,
         key_id=key.id,
@@ -182,4 +182,4 @@ def _load(digest: str) -> Caller | None:
             )
             .values(last_used_at=now)
         )
-        return _caller(key)
+        return caller_of(key)

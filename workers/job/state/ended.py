@@ -4,7 +4,9 @@
 move, whether the job succeeded, failed or was canceled, ran or was answered from the cache.
 What reacts to a job's end is listed here, in order, and nowhere else:
 
-1. the result cache settles the job's entry and its joined followers (`cache.settle`).
+1. the result cache settles the job's entry and its joined followers (`cache.settle`);
+2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
+   for a hit, a joined job, or a failure the provider does not bill.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from workers.job.models import Job
-from workers.job.state import cache  # a module import: cache → transitions → ended
+from workers.job.state import (
+    cache,  # a module import: cache → transitions → ended
+    cost,
+)
 
 
 def job_ended(session: Session, job: Job) -> None:
     """React to `job` having just become terminal; runs before its transaction commits."""
     cache.settle(session, job)
+    cost.settle(job)

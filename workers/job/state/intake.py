@@ -25,7 +25,7 @@ from workers.errors import Conflict, InvalidInput
 from workers.job import admission, repository
 from workers.job.models import PREWARM_OWNER, Job, Source
 from workers.job.schemas import JobCreate
-from workers.job.state import cache
+from workers.job.state import cache, cost
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
 from workers.key.caller import ANONYMOUS, Caller
@@ -77,8 +77,6 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
         spec.id, canonical, owner=owner, source=Source.REQUEST, use_cache=request.cache
     )
     found = cache.find(session, plan, now)
-    if found.cached is None:  # a hit adds nothing in flight and costs nothing
-        admission.admit(session, caller, now=now)
     job = _new_job(
         spec,
         canonical,
@@ -90,6 +88,8 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
         plan=plan,
         now=now,
     )
+    if found.cached is None:  # a hit adds nothing in flight and costs nothing
+        admission.admit(session, caller, estimate_usd=cost.estimate_usd(job), now=now)
     _queue(session, job)
     if found.cached is not None:
         cache.mark_hit(session, job, found.cached, started)
@@ -125,7 +125,7 @@ def _new_job(
     plan: cache.CachePlan,
     now: datetime,
 ) -> Job:
-    return Job(
+    job = Job(
         id=uuid.uuid4(),
         owner=owner,
         model=spec.id,
@@ -145,6 +145,8 @@ def _new_job(
         # The producer sends the task right after commit; a failed send clears this again.
         enqueued_at=now,
     )
+    cost.set_estimate(job, spec)
+    return job
 
 
 def create_prewarm_job(
