@@ -34,8 +34,8 @@ KEY_PREFIX = f"aqtest-{uuid.uuid4().hex[:8]}:"
 # A key nobody would type: the secrets test searches every trace of a run for it.
 PROVIDER_KEY = "sk-test-NEVER-LEAK-9f8e7d"
 
-from workers.emulator.config import EmulatorConfig, ModelSettings  # noqa: E402
-from workers.emulator.testing import EmulatorServer  # noqa: E402
+from emulator.config import EmulatorConfig, ModelSettings  # noqa: E402
+from emulator.testing import EmulatorServer  # noqa: E402
 
 # Bound now (its port goes into the environment below), started by the `emulator` fixture.
 EMULATOR = EmulatorServer(

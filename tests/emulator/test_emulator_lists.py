@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from workers.emulator import replicate as replicate_emulator
-from workers.emulator.testing import EmulatorServer
+from emulator import replicate as replicate_emulator
+from emulator.testing import EmulatorServer
 
 # The clients deprecate the Sora calls we exercise (API sunset).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

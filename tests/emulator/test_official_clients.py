@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator.testing import EmulatorServer
+from emulator.testing import EmulatorServer
 from workers.media.probe import probe
 
 # The clients deprecate the very calls we exercise (Sora API sunset, genai's prompt=…).

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from emulator.testing import EmulatorServer
 from tests.e2e.workers import start, stop, wait_for
 from workers.celery_app import app as celery_app
-from workers.emulator.testing import EmulatorServer
 
 TERMINAL = ("succeeded", "failed", "canceled")
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from emulator.testing import EmulatorServer
 from tests.e2e.workers import wait_for
 from tests.hosted.conftest import submissions
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
-from workers.emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.e2e
 MODEL = "fal-ai/ltx-video"

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator.config import EmulatorConfig, ModelSettings
-from workers.emulator.testing import EmulatorServer
+from emulator.config import EmulatorConfig, ModelSettings
+from emulator.testing import EmulatorServer
 from workers.provider.fal import FalProvider
 from workers.provider.gemini_veo import GeminiVeoProvider
 from workers.provider.openai_videos import OpenAIVideosProvider

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator.testing import EmulatorServer
+from emulator.testing import EmulatorServer
 from workers.errors import PermanentProviderError
 from workers.media.probe import probe
 from workers.provider.base import RemoteState, RemoteStatus, Submission

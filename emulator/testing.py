@@ -18,9 +18,9 @@ from types import TracebackType
 
 import uvicorn
 
-from workers.emulator.app import create_app
-from workers.emulator.config import EmulatorConfig
-from workers.emulator.core import Context
+from emulator.app import create_app
+from emulator.config import EmulatorConfig
+from emulator.core import Context
 
 
 class EmulatorServer:
