@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from devtools.processes import start, stop, wait_for, worker_answers
 from emulator.testing import EmulatorServer
-from tests.e2e.workers import start, stop, wait_for
 from workers.celery_app import app as celery_app
 
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -38,10 +38,10 @@ def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subproces
         ["poller", "--loglevel", "DEBUG"], env=os.environ, cwd=Path.cwd(), log=logs / "poller.log"
     )
 
-    def ready() -> bool | None:
+    def ready() -> bool:
         assert worker.poll() is None, (logs / "worker.log").read_text()
         assert poller.poll() is None, (logs / "poller.log").read_text()
-        return True if celery_app.control.ping(timeout=0.3) else None
+        return worker_answers(celery_app)
 
     wait_for(ready, 60, "the worker to answer a ping")
     yield {"worker": worker, "poller": poller}

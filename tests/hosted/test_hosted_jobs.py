@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.processes import wait_for
 from emulator.testing import EmulatorServer
-from tests.e2e.workers import wait_for
 from tests.hosted.conftest import submissions, wait_job
 from workers.media.probe import probe
 from workers.settings import get_settings

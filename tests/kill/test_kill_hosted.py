@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.processes import wait_for
 from emulator.testing import EmulatorServer
-from tests.e2e.workers import wait_for
 from tests.hosted.conftest import submissions, wait_job
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
 from workers.settings import get_settings

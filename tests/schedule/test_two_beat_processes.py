@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
 from tests.kill.conftest import Started, processes, wait_ping
 from workers.db.engine import session_scope
 from workers.job.models import Job
