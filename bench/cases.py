@@ -7,43 +7,17 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
 import redis
 from sqlalchemy import func, select
 
 from bench import env
-from bench.env import Processes, wait_for
+from bench.env import start_baseline, start_worker
+from bench.inflight import in_flight
+from bench.result import Result, not_yet, percentile
+from devtools.processes import Children, answers, cli, free_port, wait_for
 
 TINY_IMAGE = {"prompt": "bench", "resolution": {"width": 64, "height": 64}}
-
-
-@dataclass
-class Result:
-    case: str
-    metric: str
-    ours: float | None
-    baseline: float | None
-    goal: str
-    met: bool | None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float | None:
-        if self.ours is None or not self.baseline:
-            return None
-        return self.ours / self.baseline
-
-
-def not_yet(case: str, metric: str, goal: str, why: str) -> Result:
-    return Result(case, metric, None, None, goal, None, {"status": "not yet", "why": why})
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _submit_tiny() -> uuid.UUID:
@@ -54,27 +28,11 @@ def _submit_tiny() -> uuid.UUID:
     return producer.submit(JobCreate(model="local/image", input=TINY_IMAGE, cache=False)).id
 
 
-def start_worker(procs: Processes, concurrency: int) -> Any:
-    from workers.celery_app import app
-
-    child = procs.start(env.ours("worker", "--concurrency", str(concurrency)), "worker")
-    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "our worker")
-    return child
-
-
-def start_baseline(procs: Processes, concurrency: int) -> Any:
-    from bench.baseline_app import app
-
-    child = procs.start(env.baseline_worker(concurrency), "baseline", env.baseline_env())
-    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "the baseline worker")
-    return child
-
-
 # 1 ────────────────────────────────────────────────────────────────────────────────────────
-def accept_rate(procs: Processes, seconds: float) -> Result:
-    port = env.free_port()
-    api = procs.start(env.ours("api", "--port", str(port)), "api")
-    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
+def accept_rate(procs: Children, seconds: float) -> Result:
+    port = free_port()
+    api = procs.start(cli("api", "--port", str(port)), "api")
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
     body = json.dumps({"model": "local/image", "input": TINY_IMAGE, "cache": False})
     out = subprocess.run(
         [
@@ -114,7 +72,7 @@ def accept_rate(procs: Processes, seconds: float) -> Result:
 
 
 # 2 and 3 ─────────────────────────────────────────────────────────────────────────────────
-def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]:
+def dispatch_and_overhead(procs: Children, count: int) -> tuple[Result, Result]:
     from workers.db.engine import session_scope
     from workers.job.models import Job, JobPhase
 
@@ -184,7 +142,7 @@ def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]
 
 
 # 4 and 8 ─────────────────────────────────────────────────────────────────────────────────
-def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
+def _throughput_ours(procs: Children, count: int, concurrency: int) -> float:
     from workers.db.engine import session_scope
     from workers.job.models import Job
 
@@ -209,7 +167,7 @@ def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
     return count / (last - first).total_seconds()
 
 
-def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> float:
+def _throughput_baseline(procs: Children, count: int, concurrency: int) -> float:
     from bench.baseline_app import noop
 
     env.reset_state()
@@ -224,7 +182,7 @@ def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> floa
     return (count - 1) / (max(stamps) - min(stamps))
 
 
-def throughput(procs: Processes, count: int) -> Result:
+def throughput(procs: Children, count: int) -> Result:
     ours = _throughput_ours(procs, count, 2)
     baseline = _throughput_baseline(procs, count, 2)
     return Result(
@@ -238,7 +196,7 @@ def throughput(procs: Processes, count: int) -> Result:
     )
 
 
-def scaling(procs: Processes, count: int) -> Result:
+def scaling(procs: Children, count: int) -> Result:
     figures = {k: _throughput_ours(procs, count, k) for k in (1, 2, 4)}
     baselines = {k: _throughput_baseline(procs, count, k) for k in (1, 2, 4)}
     return Result(
@@ -253,20 +211,20 @@ def scaling(procs: Processes, count: int) -> Result:
 
 
 # 6 ───────────────────────────────────────────────────────────────────────────────────────
-def cache_hit(procs: Processes, count: int) -> Result:
+def cache_hit(procs: Children, count: int) -> Result:
     """A request generated once, then asked again and again through the HTTP API."""
     import asyncio
 
     from bench.loadgen import timed
 
-    port = env.free_port()
-    api = procs.start(env.ours("api", "--port", str(port)), "api")
+    port = free_port()
+    api = procs.start(cli("api", "--port", str(port)), "api")
     worker = start_worker(procs, 1)
     url = f"http://127.0.0.1:{port}/v1/jobs"
     body = json.dumps({"model": "local/image", "input": {**TINY_IMAGE, "prompt": "cached"}})
     import httpx
 
-    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
     first = httpx.post(url, content=body, headers={"Content-Type": "application/json"}).json()
     wait_for(
         lambda: httpx.get(f"{url}/{first['id']}").json()["status"] == "succeeded", 60, "the job"
@@ -302,7 +260,7 @@ NOT_YET = {
 
 def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
     """Run the chosen cases in order; `quick` shrinks every count for a smoke run."""
-    procs = Processes()
+    procs = env.processes()
     results: list[Result] = []
     try:
         if 1 in only:
@@ -314,8 +272,6 @@ def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
         if 4 in only:
             results.append(throughput(procs, 100 if quick else 1000))
         if 5 in only:
-            from bench.inflight import in_flight
-
             results.append(in_flight(procs, quick))
         if 6 in only:
             env.reset_state()
