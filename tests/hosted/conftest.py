@@ -63,12 +63,7 @@ def client() -> Iterator[TestClient]:
 @pytest.fixture
 def configure(emulator: EmulatorServer) -> Callable[..., None]:
     """Change the emulator's behaviour over its control API, as a tester would."""
-
-    def apply(**body: Any) -> None:
-        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
-        assert response.status_code == 200, response.text
-
-    return apply
+    return emulator.configure
 
 
 def submissions(emulator: EmulatorServer) -> dict[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -44,7 +43,7 @@ def test_worker_killed_at_point(
 def test_poller_killed_while_waiting(
     client: TestClient, emulator: EmulatorServer, processes: Started
 ) -> None:
-    httpx.post(f"{emulator.url}/_emulator/config", json={"model": MODEL, "generation_s": 3})
+    emulator.configure(model=MODEL, generation_s=3)
     processes("worker", "--concurrency", "1")
     poller = processes("poller", name="doomed-poller")
     wait_ping()

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from emulator.config import EmulatorConfig, ModelSettings
@@ -39,12 +38,7 @@ def _fresh_emulator(emulator: EmulatorServer) -> Iterator[None]:
 @pytest.fixture
 def configure(emulator: EmulatorServer) -> Callable[..., None]:
     """Change emulator settings over its control API, as a user would."""
-
-    def apply(**body: Any) -> None:
-        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
-        assert response.status_code == 200, response.text
-
-    return apply
+    return emulator.configure
 
 
 ADAPTERS = {
