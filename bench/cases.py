@@ -164,6 +164,8 @@ def _throughput_ours(procs: Children, count: int, concurrency: int) -> float:
         first, last = session.execute(
             select(func.min(Job.started_at), func.max(Job.finished_at))
         ).one()
+    assert first is not None, "every job has started"
+    assert last is not None, "every job has finished"
     return count / (last - first).total_seconds()
 
 

@@ -141,7 +141,7 @@ def _ours(
     lags = [
         (finished - submitted).total_seconds() - generation_s
         for status, finished, submitted in rows
-        if status == "succeeded"
+        if status == "succeeded" and finished is not None  # a succeeded job has finished
     ]
     procs.stop(poller)
     procs.stop(worker)

@@ -100,14 +100,14 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="session")
-def redis_client() -> redis.Redis:
+def redis_client() -> redis.Redis[bytes]:
     client = redis.Redis.from_url(BROKER_URL)
     client.ping()
     return client
 
 
 @pytest.fixture(autouse=True)
-def clean_state(database: str, redis_client: redis.Redis) -> None:
+def clean_state(database: str, redis_client: redis.Redis[bytes]) -> None:
     """Every test starts with empty tables and an empty broker."""
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
@@ -117,7 +117,7 @@ def clean_state(database: str, redis_client: redis.Redis) -> None:
         redis_client.delete(*keys)
 
 
-def queued_messages(client: redis.Redis) -> int:
+def queued_messages(client: redis.Redis[bytes]) -> int:
     """Messages waiting in any of our queues (kombu keeps one list per priority level)."""
     queues = tuple(f"{KEY_PREFIX}{name}".encode() for name in ("jobs", "prewarm", "maintenance"))
     return sum(

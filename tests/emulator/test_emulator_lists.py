@@ -90,9 +90,10 @@ class TestReplicateList:
         self, emulator: EmulatorServer, api_key: str
     ) -> None:
         import replicate
+        from replicate.client import Client
 
         ids = make_predictions(emulator, api_key, replicate_emulator.PAGE_SIZE + 1)
-        client = replicate.Client(api_token=api_key, base_url=emulator.url)
+        client = Client(api_token=api_key, base_url=emulator.url)
         page = client.predictions.list()
         assert page.results[0].id == ids[-1]
         assert page.results[0].status == "starting"

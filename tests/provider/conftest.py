@@ -41,14 +41,15 @@ def configure(emulator: EmulatorServer) -> Callable[..., None]:
     return emulator.configure
 
 
-ADAPTERS = {
+Adapter = FalProvider | ReplicateProvider | OpenAIVideosProvider | GeminiVeoProvider
+
+# name → (adapter class, path under the emulator's URL, a model of that provider)
+ADAPTERS: dict[str, tuple[type[Adapter], str, str]] = {
     "fal": (FalProvider, "", "fal-ai/ltx-video"),
     "replicate": (ReplicateProvider, "/v1", "minimax/video-01"),
     "openai": (OpenAIVideosProvider, "/v1", "sora-2"),
     "gemini": (GeminiVeoProvider, "/v1beta", "veo-3.1-generate-preview"),
 }
-
-Adapter = FalProvider | ReplicateProvider | OpenAIVideosProvider | GeminiVeoProvider
 
 
 @pytest.fixture
