@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import env  # first: points the settings at the bench servers
-from bench.cases import ALL_CASES, Result, run_all
+from bench.cases import ALL_CASES, run_all
+from bench.result import Result
 
 
 def machine() -> dict[str, object]:

@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 from sqlalchemy import func, select
 
 from bench import env
-from bench.env import Processes, wait_for
+from bench.env import start_baseline, start_worker
+from bench.inflight import in_flight
+from bench.result import Result, not_yet, percentile
+from devtools.processes import Children, answers, cli, free_port, wait_for
 
 TINY_IMAGE = {"prompt": "bench", "resolution": {"width": 64, "height": 64}}
-
-
-@dataclass
-class Result:
-    case: str
-    metric: str
-    ours: float | None
-    baseline: float | None
-    goal: str
-    met: bool | None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float | None:
-        if self.ours is None or not self.baseline:
-            return None
-        return self.ours / self.baseline
-
-
-def not_yet(case: str, metric: str, goal: str, why: str) -> Result:
-    return Result(case, metric, None, None, goal, None, {"status": "not yet", "why": why})
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _submit_tiny() -> uuid.UUID:
@@ -54,27 +30,14 @@ def _submit_tiny() -> uuid.UUID:
     return producer.submit(JobCreate(model="local/image", input=TINY_IMAGE, cache=False)).id
 
 
-def start_worker(procs: Processes, concurrency: int) -> Any:
-    from workers.celery_app import app
-
-    child = procs.start(env.ours("worker", "--concurrency", str(concurrency)), "worker")
-    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "our worker")
-    return child
-
-
-def start_baseline(procs: Processes, concurrency: int) -> Any:
-    from bench.baseline_app import app
-
-    child = procs.start(env.baseline_worker(concurrency), "baseline", env.baseline_env())
-    wait_for(lambda: bool(app.control.ping(timeout=0.3)), 60, "the baseline worker")
-    return child
-
-
 # 1 ────────────────────────────────────────────────────────────────────────────────────────
-def accept_rate(procs: Processes, seconds: float) -> Result:
-    port = env.free_port()
-    api = procs.start(env.ours("api", "--port", str(port)), "api")
-    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
+def _accepted_per_s(
+    procs: Children, seconds: float, api_key: str | None, **api_env: str
+) -> tuple[float, dict[str, Any]]:
+    """POST /v1/jobs from 32 keep-alive clients for `seconds`: 202s per second."""
+    port = free_port()
+    api = procs.start(cli("api", "--port", str(port)), "api", {**os.environ, **api_env})
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
     body = json.dumps({"model": "local/image", "input": TINY_IMAGE, "cache": False})
     out = subprocess.run(
         [
@@ -85,6 +48,7 @@ def accept_rate(procs: Processes, seconds: float) -> Result:
             str(seconds),
             "32",
             body,
+            *([api_key] if api_key else []),
         ],
         capture_output=True,
         text=True,
@@ -92,8 +56,11 @@ def accept_rate(procs: Processes, seconds: float) -> Result:
     )
     load = json.loads(out.stdout)
     procs.stop(api)
-    accepted = load["counts"].get("202", 0)
-    ours = accepted / load["elapsed_s"]
+    return load["counts"].get("202", 0) / load["elapsed_s"], load
+
+
+def accept_rate(procs: Children, seconds: float) -> Result:
+    ours, load = _accepted_per_s(procs, seconds, env.new_api_key())
 
     from bench.baseline_app import stamp
 
@@ -114,7 +81,7 @@ def accept_rate(procs: Processes, seconds: float) -> Result:
 
 
 # 2 and 3 ─────────────────────────────────────────────────────────────────────────────────
-def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]:
+def dispatch_and_overhead(procs: Children, count: int) -> tuple[Result, Result]:
     from workers.db.engine import session_scope
     from workers.job.models import Job, JobPhase
 
@@ -184,7 +151,7 @@ def dispatch_and_overhead(procs: Processes, count: int) -> tuple[Result, Result]
 
 
 # 4 and 8 ─────────────────────────────────────────────────────────────────────────────────
-def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
+def _throughput_ours(procs: Children, count: int, concurrency: int) -> float:
     from workers.db.engine import session_scope
     from workers.job.models import Job
 
@@ -206,10 +173,12 @@ def _throughput_ours(procs: Processes, count: int, concurrency: int) -> float:
         first, last = session.execute(
             select(func.min(Job.started_at), func.max(Job.finished_at))
         ).one()
+    assert first is not None, "every job has started"
+    assert last is not None, "every job has finished"
     return count / (last - first).total_seconds()
 
 
-def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> float:
+def _throughput_baseline(procs: Children, count: int, concurrency: int) -> float:
     from bench.baseline_app import noop
 
     env.reset_state()
@@ -224,7 +193,7 @@ def _throughput_baseline(procs: Processes, count: int, concurrency: int) -> floa
     return (count - 1) / (max(stamps) - min(stamps))
 
 
-def throughput(procs: Processes, count: int) -> Result:
+def throughput(procs: Children, count: int) -> Result:
     ours = _throughput_ours(procs, count, 2)
     baseline = _throughput_baseline(procs, count, 2)
     return Result(
@@ -238,7 +207,7 @@ def throughput(procs: Processes, count: int) -> Result:
     )
 
 
-def scaling(procs: Processes, count: int) -> Result:
+def scaling(procs: Children, count: int) -> Result:
     figures = {k: _throughput_ours(procs, count, k) for k in (1, 2, 4)}
     baselines = {k: _throughput_baseline(procs, count, k) for k in (1, 2, 4)}
     return Result(
@@ -253,26 +222,32 @@ def scaling(procs: Processes, count: int) -> Result:
 
 
 # 6 ───────────────────────────────────────────────────────────────────────────────────────
-def cache_hit(procs: Processes, count: int) -> Result:
+def cache_hit(procs: Children, count: int) -> Result:
     """A request generated once, then asked again and again through the HTTP API."""
     import asyncio
 
     from bench.loadgen import timed
 
-    port = env.free_port()
-    api = procs.start(env.ours("api", "--port", str(port)), "api")
+    key = env.new_api_key()
+    auth = {"Authorization": f"Bearer {key}"}
+    port = free_port()
+    api = procs.start(cli("api", "--port", str(port)), "api")
     worker = start_worker(procs, 1)
     url = f"http://127.0.0.1:{port}/v1/jobs"
     body = json.dumps({"model": "local/image", "input": {**TINY_IMAGE, "prompt": "cached"}})
     import httpx
 
-    wait_for(lambda: env.answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
-    first = httpx.post(url, content=body, headers={"Content-Type": "application/json"}).json()
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 60, "the API")
+    first = httpx.post(
+        url, content=body, headers={"Content-Type": "application/json", **auth}
+    ).json()
     wait_for(
-        lambda: httpx.get(f"{url}/{first['id']}").json()["status"] == "succeeded", 60, "the job"
+        lambda: httpx.get(f"{url}/{first['id']}", headers=auth).json()["status"] == "succeeded",
+        60,
+        "the job",
     )
-    asyncio.run(timed(url, body, 50))  # warm the connection pools and the Redis copy
-    samples = asyncio.run(timed(url, body, count))
+    asyncio.run(timed(url, body, 50, key))  # warm the connection pools and the Redis copy
+    samples = asyncio.run(timed(url, body, count, key))
     procs.stop(worker)
     procs.stop(api)
     statuses = {status for status, _ in samples}
@@ -294,7 +269,25 @@ def cache_hit(procs: Processes, count: int) -> Result:
     )
 
 
-ALL_CASES = frozenset(range(1, 9))
+# 9 ───────────────────────────────────────────────────────────────────────────────────────
+def auth_and_limits(procs: Children, seconds: float) -> Result:
+    """What a key with every limit costs the accept path, beside auth turned off."""
+    limits = {"rpm": 10**9, "max_in_flight": 10**9, "budget_usd": 10**9, "budget_period": "30d"}
+    limited, load = _accepted_per_s(procs, seconds, env.new_api_key("limited", **limits))
+    env.reset_state()
+    open_door, _ = _accepted_per_s(procs, seconds, None, AUTH_DISABLED="true")
+    return Result(
+        "9. accept with a key and every limit",
+        "jobs/s",
+        limited,
+        open_door,
+        "shows the cost (baseline: AUTH_DISABLED)",
+        None,
+        {"responses": load["counts"], "limits": "rate, in-flight cap, budget"},
+    )
+
+
+ALL_CASES = frozenset(range(1, 10))
 NOT_YET = {
     7: ("7. streams", "first event ms", "≤ 50 ms; p99 ≤ 100 ms", "live progress streams"),
 }
@@ -302,7 +295,7 @@ NOT_YET = {
 
 def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
     """Run the chosen cases in order; `quick` shrinks every count for a smoke run."""
-    procs = Processes()
+    procs = env.processes()
     results: list[Result] = []
     try:
         if 1 in only:
@@ -314,8 +307,6 @@ def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
         if 4 in only:
             results.append(throughput(procs, 100 if quick else 1000))
         if 5 in only:
-            from bench.inflight import in_flight
-
             results.append(in_flight(procs, quick))
         if 6 in only:
             env.reset_state()
@@ -325,6 +316,9 @@ def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
                 results.append(not_yet(case, metric, goal, f"{feature} has not landed"))
         if 8 in only:
             results.append(scaling(procs, 60 if quick else 400))
+        if 9 in only:
+            env.reset_state()
+            results.append(auth_and_limits(procs, 2 if quick else 8))
     finally:
         procs.stop_all()
     return results

@@ -7,39 +7,27 @@ servers through the environment, as a deployment would.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import psycopg
 import redis
+
+from devtools import database
+from devtools.processes import Children, cli, free_port, wait_for, worker_answers
 
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 DB_NAME = f"aq_bench_{uuid.uuid4().hex[:8]}"
-_admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
-DATABASE_URL = (
-    f"postgresql+psycopg://{_admin.get('user', 'postgres')}@{_admin.get('host', '127.0.0.1')}:"
-    f"{_admin.get('port', 5432)}/{DB_NAME}"
-)
+DATABASE_URL = database.database_url(ADMIN_URL, DB_NAME)
 BROKER_URL = f"{REDIS_BASE}/12"
 BASELINE_BROKER_URL = f"{REDIS_BASE}/13"
 VAR_DIR = Path(tempfile.mkdtemp(prefix="aq-bench-"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 EMULATOR_PORT = free_port()
+EMULATOR_URL = f"http://127.0.0.1:{EMULATOR_PORT}"
 
 os.environ.update(
     {
@@ -53,65 +41,35 @@ os.environ.update(
         "LOCAL_GENERATION_S": "0",
         # The in-flight case's provider: the emulator on loopback.
         "FAL_KEY": "bench",
-        "FAL_BASE_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
+        "FAL_BASE_URL": EMULATOR_URL,
         "PROVIDER_CONCURRENCY": "100000",
     }
 )
 
 
-def answers(url: str) -> bool:
-    """Whether `url` answers 200 yet (a server still starting refuses the connection)."""
-    import httpx
+def processes() -> Children:
+    """The run's children, each logging to VAR_DIR/NAME.log.
 
-    try:
-        return httpx.get(url).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise RuntimeError(f"timed out waiting for {what}")
+    Not strict: a baseline worker's warm shutdown waits for its blocking tasks, and being
+    killed at the deadline is the intended end of it.
+    """
+    return Children(VAR_DIR, strict=False)
 
 
-class Processes:
-    """Children started by the benchmark; all stopped on exit."""
+def start_worker(procs: Children, concurrency: int) -> subprocess.Popen[bytes]:
+    from workers.celery_app import app
 
-    def __init__(self) -> None:
-        self.children: list[subprocess.Popen[bytes]] = []
-
-    def start(
-        self, argv: list[str], name: str, env: dict[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        with (VAR_DIR / f"{name}.log").open("ab") as log:
-            child = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-            )
-        self.children.append(child)
-        return child
-
-    def stop(self, child: subprocess.Popen[bytes]) -> None:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-        if child in self.children:
-            self.children.remove(child)
-
-    def stop_all(self) -> None:
-        for child in list(self.children):
-            self.stop(child)
+    child = procs.start(cli("worker", "--concurrency", str(concurrency)), "worker")
+    wait_for(lambda: worker_answers(app), 60, "our worker")
+    return child
 
 
-def ours(*args: str) -> list[str]:
-    return [sys.executable, "-m", "workers.cli", *args]
+def start_baseline(procs: Children, concurrency: int) -> subprocess.Popen[bytes]:
+    from bench.baseline_app import app
+
+    child = procs.start(baseline_worker(concurrency), "baseline", baseline_env())
+    wait_for(lambda: worker_answers(app), 60, "the baseline worker")
+    return child
 
 
 def baseline_worker(concurrency: int) -> list[str]:
@@ -136,8 +94,7 @@ def baseline_env() -> dict[str, str]:
 
 
 def create_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    database.create_database(ADMIN_URL, DB_NAME)
     from workers.db.migrate import upgrade
 
     upgrade()
@@ -147,8 +104,7 @@ def drop_database() -> None:
     from workers.db.engine import reset_engine
 
     reset_engine(close=True)
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    database.drop_database(ADMIN_URL, DB_NAME)
 
 
 def reset_state() -> None:
@@ -162,3 +118,14 @@ def reset_state() -> None:
         conn.execute(text(f"TRUNCATE {tables}"))
     redis.Redis.from_url(BROKER_URL).flushdb()
     redis.Redis.from_url(BASELINE_BROKER_URL).flushdb()
+
+
+def new_api_key(name: str = "bench", **limits: Any) -> str:
+    """A key for the API cases (auth is on, as in production); limits as `keys create`."""
+    from workers.db.engine import session_scope
+    from workers.key import service
+    from workers.key.service import Limits
+
+    with session_scope() as session:
+        _, token = service.create(session, name=name, limits=Limits(**limits))
+    return token

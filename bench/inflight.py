@@ -10,6 +10,7 @@ holds the same kind of jobs by blocking a slot each, with prefork x2 and a geven
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 from typing import Any
@@ -19,8 +20,9 @@ import redis
 from sqlalchemy import func, select
 
 from bench import env
-from bench.cases import Result, percentile, start_worker
-from bench.env import Processes, wait_for
+from bench.env import start_worker
+from bench.result import Result, percentile
+from devtools.processes import Children, answers, cli, wait_for
 
 MODEL = "fal-ai/minimax/video-01"  # catalog typical latency 60 s, like the emulated jobs
 RAMP = 0.95  # the share of one generation time over which the jobs are sent
@@ -52,9 +54,9 @@ def _named(*names: str) -> list[int]:
     return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] in names]
 
 
-def _start_emulator(procs: Processes, generation_s: float) -> str:
-    procs.start(
-        env.ours(
+def _start_emulator(procs: Children, generation_s: float) -> subprocess.Popen[bytes]:
+    emulator = procs.start(
+        cli(
             "emulate",
             "--port",
             str(env.EMULATOR_PORT),
@@ -69,20 +71,20 @@ def _start_emulator(procs: Processes, generation_s: float) -> str:
         ),
         "emulator",
     )
-    url = f"http://127.0.0.1:{env.EMULATOR_PORT}"
-
-    wait_for(lambda: env.answers(f"{url}/_emulator/config"), 60, "the emulator")
-    return url
+    wait_for(lambda: answers(f"{env.EMULATOR_URL}/_emulator/config"), 60, "the emulator")
+    return emulator
 
 
-def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
+def _ours(
+    procs: Children, emulator: subprocess.Popen[bytes], count: int, generation_s: float
+) -> dict[str, Any]:
     from workers.db.engine import session_scope
     from workers.job import producer
     from workers.job.models import Job, JobEvent
     from workers.job.schemas import JobCreate
 
     worker = start_worker(procs, 2)
-    poller = procs.start(env.ours("poller"), "poller")
+    poller = procs.start(cli("poller"), "poller")
 
     samples: list[tuple[float, int, float]] = []  # (t, in flight, worker+poller RSS MB)
     stop = threading.Event()
@@ -100,11 +102,10 @@ def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    emulator_pid = next(c.pid for c in procs.children if "emulate" in " ".join(c.args))
     roles = {
         "worker": [worker.pid],
         "poller": [poller.pid],
-        "emulator": [emulator_pid],
+        "emulator": [emulator.pid],
         "postgres": _named("postgres"),
         "redis": _named("redis-server"),
         "bench (submitting, sampling)": [os.getpid()],
@@ -140,7 +141,7 @@ def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
     lags = [
         (finished - submitted).total_seconds() - generation_s
         for status, finished, submitted in rows
-        if status == "succeeded"
+        if status == "succeeded" and finished is not None  # a succeeded job has finished
     ]
     procs.stop(poller)
     procs.stop(worker)
@@ -164,9 +165,7 @@ def _ours(procs: Processes, count: int, generation_s: float) -> dict[str, Any]:
     }
 
 
-def _baseline(
-    procs: Processes, url: str, pool: str, concurrency: int, count: int, window_s: float
-) -> int:
+def _baseline(procs: Children, pool: str, concurrency: int, count: int, window_s: float) -> int:
     from bench.baseline_app import blocking_generate
 
     client = redis.Redis.from_url(env.BASELINE_BROKER_URL)
@@ -175,7 +174,7 @@ def _baseline(
     argv[argv.index("--pool=prefork")] = f"--pool={pool}"
     worker = procs.start(argv, f"baseline-{pool}", env.baseline_env())
     for i in range(count):
-        blocking_generate.delay(url, f"baseline {pool} {i}")
+        blocking_generate.delay(env.EMULATOR_URL, f"baseline {pool} {i}")
     held, deadline = 0, time.monotonic() + window_s
     while time.monotonic() < deadline:
         held = max(held, int(client.scard("baseline:inflight")))
@@ -184,13 +183,13 @@ def _baseline(
     return held
 
 
-def in_flight(procs: Processes, quick: bool) -> Result:
+def in_flight(procs: Children, quick: bool) -> Result:
     count, generation_s = (200, 10.0) if quick else (2000, 60.0)
     env.reset_state()
-    url = _start_emulator(procs, generation_s)
-    ours = _ours(procs, count, generation_s)
-    prefork = _baseline(procs, url, "prefork", 2, 50, 10 if quick else 20)
-    gevent = _baseline(procs, url, "gevent", 200, 400, 10 if quick else 20)
+    emulator = _start_emulator(procs, generation_s)
+    ours = _ours(procs, emulator, count, generation_s)
+    prefork = _baseline(procs, "prefork", 2, 50, 10 if quick else 20)
+    gevent = _baseline(procs, "gevent", 200, 400, 10 if quick else 20)
     lag_ok = ours["lag_p99_s"] <= 2
     return Result(
         "5. in flight",

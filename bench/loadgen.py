@@ -1,7 +1,8 @@
 """A small HTTP/1.1 load generator on raw asyncio streams (keep-alive, fixed concurrency).
 
 Lighter than an HTTP client library, so on a 2-core machine most CPU stays with the server
-under test. Run as a separate process: `python -m bench.loadgen URL SECONDS CONCURRENCY BODY`.
+under test. Run as a separate process:
+`python -m bench.loadgen URL SECONDS CONCURRENCY BODY [API_KEY]`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import time
 from urllib.parse import urlsplit
 
 
-def _request_bytes(host: str, path: str, body: str) -> bytes:
+def _request_bytes(host: str, path: str, body: str, api_key: str | None) -> bytes:
     payload = body.encode()
+    auth = f"Authorization: Bearer {api_key}\r\n" if api_key else ""
     return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     ).encode() + payload
 
@@ -36,10 +38,12 @@ async def _exchange(
     return status
 
 
-async def timed(url: str, body: str, count: int) -> list[tuple[int, float]]:
+async def timed(
+    url: str, body: str, count: int, api_key: str | None = None
+) -> list[tuple[int, float]]:
     """`count` requests one after another on one connection: (status, seconds) each."""
     parts = urlsplit(url)
-    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body)
+    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body, api_key)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     results = []
     try:
@@ -64,9 +68,11 @@ async def _worker(
         writer.close()
 
 
-async def run(url: str, seconds: float, concurrency: int, body: str) -> dict[str, object]:
+async def run(
+    url: str, seconds: float, concurrency: int, body: str, api_key: str | None = None
+) -> dict[str, object]:
     parts = urlsplit(url)
-    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body)
+    request = _request_bytes(parts.hostname or "127.0.0.1", parts.path, body, api_key)
     counts: dict[int, int] = {}
     started = time.monotonic()
     stop_at = started + seconds
@@ -82,4 +88,5 @@ async def run(url: str, seconds: float, concurrency: int, body: str) -> dict[str
 
 if __name__ == "__main__":
     url, seconds, concurrency, body = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    print(json.dumps(asyncio.run(run(url, seconds, concurrency, body))))
+    key = sys.argv[5] if len(sys.argv) > 5 else None
+    print(json.dumps(asyncio.run(run(url, seconds, concurrency, body, key))))

@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
+
+from devtools.database import create_database, database_url, drop_database
 
 ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -23,19 +24,15 @@ TEST_DB = f"aq_test_{uuid.uuid4().hex[:10]}"
 REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "11"))
 VAR_DIR = Path(tempfile.mkdtemp(prefix="aq-test-var-"))
 
-_admin = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
-DATABASE_URL = (
-    f"postgresql+psycopg://{_admin.get('user', 'postgres')}@{_admin.get('host', '127.0.0.1')}:"
-    f"{_admin.get('port', 5432)}/{TEST_DB}"
-)
+DATABASE_URL = database_url(ADMIN_URL, TEST_DB)
 BROKER_URL = f"{REDIS_BASE}/{REDIS_DB}"
 # Every broker key of this run starts with it: runs sharing the Redis db never meet.
 KEY_PREFIX = f"aqtest-{uuid.uuid4().hex[:8]}:"
 # A key nobody would type: the secrets test searches every trace of a run for it.
 PROVIDER_KEY = "sk-test-NEVER-LEAK-9f8e7d"
 
-from workers.emulator.config import EmulatorConfig, ModelSettings  # noqa: E402
-from workers.emulator.testing import EmulatorServer  # noqa: E402
+from emulator.config import EmulatorConfig, ModelSettings  # noqa: E402
+from emulator.testing import EmulatorServer  # noqa: E402
 
 # Bound now (its port goes into the environment below), started by the `emulator` fixture.
 EMULATOR = EmulatorServer(
@@ -87,14 +84,12 @@ from workers.settings import get_settings  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[str]:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    create_database(ADMIN_URL, TEST_DB)
     get_settings.cache_clear()
     upgrade()
     yield DATABASE_URL
     reset_engine(close=True)
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+    drop_database(ADMIN_URL, TEST_DB)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -109,14 +104,14 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="session")
-def redis_client() -> redis.Redis:
+def redis_client() -> redis.Redis[bytes]:
     client = redis.Redis.from_url(BROKER_URL)
     client.ping()
     return client
 
 
 @pytest.fixture(autouse=True)
-def clean_state(database: str, redis_client: redis.Redis) -> None:
+def clean_state(database: str, redis_client: redis.Redis[bytes]) -> None:
     """Every test starts with empty tables and an empty broker."""
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
@@ -142,7 +137,7 @@ def client(api_key: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def queued_messages(client: redis.Redis) -> int:
+def queued_messages(client: redis.Redis[bytes]) -> int:
     """Messages waiting in any of our queues (kombu keeps one list per priority level)."""
     queues = tuple(f"{KEY_PREFIX}{name}".encode() for name in ("jobs", "prewarm", "maintenance"))
     return sum(

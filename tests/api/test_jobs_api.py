@@ -20,7 +20,7 @@ VIDEO_JOB = {
 
 class TestCreateJob:
     def test_accepts_commits_and_enqueues(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         response = client.post("/v1/jobs", json=VIDEO_JOB)
         assert response.status_code == 202
@@ -35,7 +35,7 @@ class TestCreateJob:
         assert job["phases"] == []
 
     def test_idempotency_key_returns_same_job(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         request = {**VIDEO_JOB, "idempotency_key": "order-42"}
         first = client.post("/v1/jobs", json=request)
@@ -78,7 +78,7 @@ class TestCreateJob:
     def test_bad_input_is_422_and_writes_nothing(
         self,
         client: TestClient,
-        redis_client: redis.Redis,
+        redis_client: redis.Redis[bytes],
         body: dict[str, Any],
         loc: list[str],
         fragment: str,
@@ -134,7 +134,7 @@ class TestReadApi:
 
 class TestProviderKeys:
     def test_missing_key_is_refused_naming_the_setting(
-        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis[bytes]
     ) -> None:
         monkeypatch.setattr(get_settings(), "fal_key", None)
         response = client.post(

@@ -14,7 +14,10 @@ from workers.job.reader import read_job
 from workers.job.schemas import JobRead
 from workers.settings import get_settings
 
-VIDEO = {"model": "local/video", "input": {"prompt": "a red fox in snow", "duration": 1}}
+VIDEO: dict[str, Any] = {
+    "model": "local/video",
+    "input": {"prompt": "a red fox in snow", "duration": 1},
+}
 
 
 def job(job_id: uuid.UUID | str) -> Job:
@@ -34,7 +37,7 @@ def entries() -> list[CacheEntry]:
         return list(session.execute(select(CacheEntry).order_by(CacheEntry.id)).scalars())
 
 
-def messages(client: redis.Redis, queue: str) -> int:
+def messages(client: redis.Redis[bytes], queue: str) -> int:
     """Messages waiting in one queue of this run (kombu keeps one list per priority)."""
     name = f"{get_settings().broker_key_prefix}{queue}".encode()
     return sum(
@@ -44,7 +47,7 @@ def messages(client: redis.Redis, queue: str) -> int:
     )
 
 
-def drop_redis_copies(client: redis.Redis) -> None:
+def drop_redis_copies(client: redis.Redis[bytes]) -> None:
     for key in client.scan_iter(match=f"{get_settings().broker_key_prefix}cache:*"):
         client.delete(key)
 

@@ -46,7 +46,7 @@ def submit(owner: str = "anonymous", **input_: Any) -> producer.Accepted:
 
 class TestHit:
     def test_equivalent_request_hits_with_no_task(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         first = generated(client, body())
         before = messages(redis_client, "jobs")
@@ -68,7 +68,9 @@ class TestHit:
         )
         assert abs(job_["phases"][0]["duration_ms"] - wall.total_seconds() * 1000) < 1
 
-    def test_different_request_misses(self, client: TestClient, redis_client: redis.Redis) -> None:
+    def test_different_request_misses(
+        self, client: TestClient, redis_client: redis.Redis[bytes]
+    ) -> None:
         generated(client, body())
         before = messages(redis_client, "jobs")
         response = client.post("/v1/jobs", json=body(seed=42))
@@ -77,7 +79,7 @@ class TestHit:
         assert messages(redis_client, "jobs") == before + 1
 
     def test_cache_false_forces_a_generation_that_refreshes_the_entry(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         generated(client, body())
         forced = generated(client, {**body(), "cache": False})
@@ -107,7 +109,7 @@ class TestHit:
 
 class TestExpiry:
     def test_expired_entry_is_not_served(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         generated(client, body())
         with session_scope() as session:
@@ -116,7 +118,7 @@ class TestExpiry:
         response = client.post("/v1/jobs", json=body())
         assert (response.status_code, response.json()["status"]) == (202, "queued")
 
-    def test_redis_copy_past_its_expiry_is_ignored(self, redis_client: redis.Redis) -> None:
+    def test_redis_copy_past_its_expiry_is_ignored(self, redis_client: redis.Redis[bytes]) -> None:
         now = utcnow()
         stale = readthrough.Cached({"image": {}}, now + timedelta(seconds=60), None)
         readthrough.put(SHARED, "k" * 64, stale, now)
@@ -154,7 +156,7 @@ def wait_until(check: Any, timeout_s: float, what: str) -> Any:
 
 class TestSingleFlight:
     def test_two_concurrent_identical_requests_generate_once(
-        self, redis_client: redis.Redis
+        self, redis_client: redis.Redis[bytes]
     ) -> None:
         barrier = threading.Barrier(2)
         accepted: list[producer.Accepted] = []
@@ -244,7 +246,9 @@ class TestScope:
         again = submit(owner="alice")
         assert (again.status, again.cache_hit) == ("succeeded", True)
 
-    def test_others_do_not_join_a_private_generation(self, redis_client: redis.Redis) -> None:
+    def test_others_do_not_join_a_private_generation(
+        self, redis_client: redis.Redis[bytes]
+    ) -> None:
         submit(owner="alice")
         bob = submit(owner="bob")
         assert job(bob.id).joined_job_id is None
@@ -275,7 +279,7 @@ class TestScope:
 
 class TestRedisValue:
     def test_copies_are_namespaced_and_expire_with_the_entry(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         generated(client, body())
         client.post("/v1/jobs", json=body())

@@ -18,7 +18,7 @@ class Boom(Exception):
     pass
 
 
-def load_enqueued_at(job_id):  # type: ignore[no-untyped-def]
+def load_enqueued_at(job_id):
     with session_scope() as session:
         job = repository.get(session, job_id)
         assert job is not None
@@ -27,7 +27,7 @@ def load_enqueued_at(job_id):  # type: ignore[no-untyped-def]
 
 class TestAfterCommit:
     def test_a_message_is_sent_only_once_its_transaction_commits(
-        self, redis_client: redis.Redis
+        self, redis_client: redis.Redis[bytes]
     ) -> None:
         job_id = submit()
         before = queued_messages(redis_client)
@@ -36,7 +36,9 @@ class TestAfterCommit:
             assert queued_messages(redis_client) == before  # not before the commit
         assert queued_messages(redis_client) == before + 1
 
-    def test_a_rolled_back_transaction_sends_nothing(self, redis_client: redis.Redis) -> None:
+    def test_a_rolled_back_transaction_sends_nothing(
+        self, redis_client: redis.Redis[bytes]
+    ) -> None:
         job_id = submit()
         before = queued_messages(redis_client)
 
@@ -52,7 +54,7 @@ class TestAfterCommit:
         assert queued_messages(redis_client) == before
 
     def test_a_failed_send_leaves_the_job_for_the_sweeper(
-        self, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
+        self, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis[bytes]
     ) -> None:
         def refuse(*args: object, **kwargs: object) -> None:
             raise ConnectionError("broker down")

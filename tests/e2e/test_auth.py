@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.workers import free_port, start, stop, wait_for
+from devtools.processes import free_port, start, stop, wait_for
 from workers.cli.main import main
 from workers.db.engine import session_scope
 from workers.key import service
@@ -57,13 +57,11 @@ def test_a_revocation_reaches_every_api_process(two_apis: list[str]) -> None:
     assert main(["keys", "revoke", "soon-revoked"]) == 0
     revoked_at = time.monotonic()
     for url in two_apis:
-        wait_for(
-            lambda url=url: (
-                httpx.get(f"{url}/v1/models", headers=headers).status_code == 401 or None
-            ),
-            AUTH_CACHE_S + 5,
-            f"{url} to refuse the revoked key",
-        )
+
+        def refused(url: str = url) -> bool | None:
+            return httpx.get(f"{url}/v1/models", headers=headers).status_code == 401 or None
+
+        wait_for(refused, AUTH_CACHE_S + 5, f"{url} to refuse the revoked key")
     assert time.monotonic() - revoked_at < AUTH_CACHE_S + 5
 
 

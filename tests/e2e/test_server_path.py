@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import start, stop, wait_for
+from devtools.processes import start, stop, wait_for, worker_answers
 from workers.celery_app import app as celery_app
 from workers.media.probe import probe
 from workers.settings import get_settings
@@ -25,9 +25,9 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Pope
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     process = start(["worker", "--concurrency", "2"], env=os.environ, cwd=Path.cwd(), log=log)
 
-    def ready() -> bool | None:
+    def ready() -> bool:
         assert process.poll() is None, log.read_text()
-        return True if celery_app.control.ping(timeout=0.3) else None
+        return worker_answers(celery_app)
 
     wait_for(ready, 60, "the worker to answer a ping")
     yield process

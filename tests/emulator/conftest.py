@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from workers.emulator.config import EmulatorConfig, ModelSettings
-from workers.emulator.testing import EmulatorServer
+from emulator.config import EmulatorConfig, ModelSettings
+from emulator.testing import EmulatorServer
 
 API_KEY = "test-key-SECRET-77"
 SETTINGS = ModelSettings(queue_s=0.2, generation_s=0.3, fps=4)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from workers.emulator import replicate as replicate_emulator
-from workers.emulator.testing import EmulatorServer
+from emulator import replicate as replicate_emulator
+from emulator.testing import EmulatorServer
 
 # The clients deprecate the Sora calls we exercise (API sunset).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -90,9 +90,10 @@ class TestReplicateList:
         self, emulator: EmulatorServer, api_key: str
     ) -> None:
         import replicate
+        from replicate.client import Client
 
         ids = make_predictions(emulator, api_key, replicate_emulator.PAGE_SIZE + 1)
-        client = replicate.Client(api_token=api_key, base_url=emulator.url)
+        client = Client(api_token=api_key, base_url=emulator.url)
         page = client.predictions.list()
         assert page.results[0].id == ids[-1]
         assert page.results[0].status == "starting"

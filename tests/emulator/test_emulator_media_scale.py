@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from workers.emulator.testing import EmulatorServer
+from emulator.testing import EmulatorServer
 from workers.media.probe import probe
 from workers.provider.fal import FalProvider
 

@@ -7,10 +7,10 @@ import argparse
 import httpx
 import pytest
 
-from workers.emulator.cli import add_arguments, config_from_args
-from workers.emulator.config import EmulatorConfig, FaultKind, ModelSettings
-from workers.emulator.state import Job, Phase, Store
-from workers.emulator.testing import EmulatorServer
+from emulator.cli import add_arguments, config_from_args
+from emulator.config import EmulatorConfig, FaultKind, ModelSettings
+from emulator.state import Job, Phase, Store
+from emulator.testing import EmulatorServer
 
 
 class TestAuthShapes:

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator.testing import EmulatorServer
+from emulator.testing import EmulatorServer
 from workers.media.probe import probe
 
 # The clients deprecate the very calls we exercise (Sora API sunset, genai's prompt=…).
@@ -40,7 +40,7 @@ def test_openai_client(emulator: EmulatorServer, tmp_path: Path, api_key: str) -
         prompt="a paper boat", model="sora-2", seconds="4", size="1280x720"
     )
     assert video.status == "queued"
-    seen = {video.status}
+    seen: set[str] = {video.status}
     deadline = time.monotonic() + 10
     while video.status not in {"completed", "failed"} and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -61,7 +61,7 @@ def test_openai_client(emulator: EmulatorServer, tmp_path: Path, api_key: str) -
     from openai import AuthenticationError, BadRequestError
 
     with pytest.raises(BadRequestError):
-        client.videos.create(prompt="p", seconds="5")
+        client.videos.create(prompt="p", seconds="5")  # type: ignore[arg-type]  # on purpose
     with OpenAI(api_key="nope", base_url=f"{emulator.url}/v1", max_retries=0) as bad:
         with pytest.raises(AuthenticationError):
             bad.videos.retrieve(video.id)
@@ -69,14 +69,15 @@ def test_openai_client(emulator: EmulatorServer, tmp_path: Path, api_key: str) -
 
 
 def test_replicate_client(emulator: EmulatorServer, tmp_path: Path, api_key: str) -> None:
-    import replicate
+    from replicate.client import Client
     from replicate.exceptions import ReplicateError
 
-    client = replicate.Client(api_token=api_key, base_url=emulator.url)
+    client = Client(api_token=api_key, base_url=emulator.url)
     prediction = client.predictions.create(
         model="minimax/video-01", input={"prompt": "a kite", "duration": 2}
     )
-    assert prediction.status == "starting"
+    created_as = prediction.status  # read now: wait() below updates the same object
+    assert created_as == "starting"
     prediction.wait()
     assert prediction.status == "succeeded"
     assert isinstance(prediction.output, str)
@@ -93,7 +94,7 @@ def test_replicate_client(emulator: EmulatorServer, tmp_path: Path, api_key: str
     assert failed.status == "failed"
     assert "Emulated" in str(failed.error)
 
-    bad = replicate.Client(api_token="nope", base_url=emulator.url)
+    bad = Client(api_token="nope", base_url=emulator.url)
     with pytest.raises(ReplicateError) as caught:
         bad.predictions.get(queued.id)
     assert caught.value.status == 401

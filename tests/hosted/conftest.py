@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import start, stop, wait_for
+from devtools.processes import start, stop, wait_for, worker_answers
+from emulator.testing import EmulatorServer
 from workers.celery_app import app as celery_app
-from workers.emulator.testing import EmulatorServer
 
 TERMINAL = ("succeeded", "failed", "canceled")
 
@@ -37,10 +37,10 @@ def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subproces
         ["poller", "--loglevel", "DEBUG"], env=os.environ, cwd=Path.cwd(), log=logs / "poller.log"
     )
 
-    def ready() -> bool | None:
+    def ready() -> bool:
         assert worker.poll() is None, (logs / "worker.log").read_text()
         assert poller.poll() is None, (logs / "poller.log").read_text()
-        return True if celery_app.control.ping(timeout=0.3) else None
+        return worker_answers(celery_app)
 
     wait_for(ready, 60, "the worker to answer a ping")
     yield {"worker": worker, "poller": poller}
@@ -56,12 +56,7 @@ def fresh_emulator(emulator: EmulatorServer) -> None:
 @pytest.fixture
 def configure(emulator: EmulatorServer) -> Callable[..., None]:
     """Change the emulator's behaviour over its control API, as a tester would."""
-
-    def apply(**body: Any) -> None:
-        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
-        assert response.status_code == 200, response.text
-
-    return apply
+    return emulator.configure
 
 
 def submissions(emulator: EmulatorServer) -> dict[str, int]:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
+from emulator.testing import EmulatorServer
 from tests.hosted.conftest import submissions, wait_job
-from workers.emulator.testing import EmulatorServer
 from workers.media.probe import probe
 from workers.settings import get_settings
 

@@ -118,7 +118,9 @@ class TestGenerate:
 
 
 class TestSweep:
-    def test_resends_unsent_and_lease_expired_jobs_only(self, redis_client: redis.Redis) -> None:
+    def test_resends_unsent_and_lease_expired_jobs_only(
+        self, redis_client: redis.Redis[bytes]
+    ) -> None:
         unsent, expired, fresh = submit(), submit(), submit()
         sent_before = queued_messages(redis_client)
         old = utcnow() - timedelta(minutes=5)

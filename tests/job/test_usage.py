@@ -155,7 +155,8 @@ class TestUsage:
         spent = sum(c.actual_usd for c in costs if c.actual_usd is not None)
         pending = sum(c.estimated_usd or 0 for c in costs if c.actual_usd is None)
         total = window_usage("model")[-1]
-        assert (total.spend_usd, total.pending_usd) == (pytest.approx(spent), pending)
+        assert total.spend_usd == pytest.approx(spent)
+        assert total.pending_usd == pending
 
     def test_one_grouped_query_loads_no_job_rows(self, jobs: dict[str, list[uuid.UUID]]) -> None:
         statements: list[str] = []

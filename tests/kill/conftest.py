@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.workers import start, stop, wait_for
-from tests.hosted.conftest import client, fresh_emulator
+from devtools.processes import Children, cli, wait_for, worker_answers
+from tests.hosted.conftest import fresh_emulator
 from workers.celery_app import app as celery_app
 
-# The same emulator reset and API client as the hosted tests, not a copy of them.
-__all__ = ["client", "fresh_emulator"]
+# The same emulator reset as the hosted tests, not a copy of it.
+__all__ = ["fresh_emulator"]
 
 Started = Callable[..., subprocess.Popen[bytes]]
 
@@ -23,23 +23,19 @@ Started = Callable[..., subprocess.Popen[bytes]]
 @pytest.fixture
 def processes(tmp_path: Path) -> Iterator[Started]:
     """Start system processes by role; every one is stopped at the end of the test."""
-    started: list[subprocess.Popen[bytes]] = []
+    children = Children(tmp_path)
 
     def launch(
         role: str, *args: str, name: str | None = None, **env: str
     ) -> subprocess.Popen[bytes]:
-        log = tmp_path / f"{name or role}.log"
-        child = start([role, *args], env={**os.environ, **env}, cwd=tmp_path, log=log)
-        started.append(child)
-        return child
+        return children.start(cli(role, *args), name or role, {**os.environ, **env}, tmp_path)
 
     yield launch
-    for child in started:
-        stop(child)
+    children.stop_all()
 
 
 def wait_ping() -> None:
-    wait_for(lambda: True if celery_app.control.ping(timeout=0.3) else None, 60, "a worker")
+    wait_for(lambda: worker_answers(celery_app), 60, "a worker")
 
 
 def phase_rows_consistent(job: dict[str, Any]) -> None:

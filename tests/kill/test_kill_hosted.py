@@ -5,14 +5,13 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
+from emulator.testing import EmulatorServer
 from tests.hosted.conftest import submissions, wait_job
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
-from workers.emulator.testing import EmulatorServer
 from workers.settings import get_settings
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +43,7 @@ def test_worker_killed_at_point(
 def test_poller_killed_while_waiting(
     client: TestClient, emulator: EmulatorServer, processes: Started
 ) -> None:
-    httpx.post(f"{emulator.url}/_emulator/config", json={"model": MODEL, "generation_s": 3})
+    emulator.configure(model=MODEL, generation_s=3)
     processes("worker", "--concurrency", "1")
     poller = processes("poller", name="doomed-poller")
     wait_ping()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
 from tests.hosted.conftest import wait_job
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
+from emulator.testing import EmulatorServer
 from tests.hosted.conftest import submissions
 from tests.kill.conftest import Started, phase_rows_consistent, wait_ping
-from workers.emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.e2e
 MODEL = "fal-ai/ltx-video"
@@ -21,7 +20,7 @@ MODEL = "fal-ai/ltx-video"
 def test_two_pollers_finish_every_job_once(
     client: TestClient, emulator: EmulatorServer, processes: Started, tmp_path: Path
 ) -> None:
-    httpx.post(f"{emulator.url}/_emulator/config", json={"model": MODEL, "generation_s": 1})
+    emulator.configure(model=MODEL, generation_s=1)
     processes("worker", "--concurrency", "2")
     first = processes("poller", "--loglevel", "DEBUG", name="poller-a")
     second = processes("poller", "--loglevel", "DEBUG", name="poller-b")

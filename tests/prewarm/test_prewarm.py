@@ -130,7 +130,10 @@ class TestPrewarmCli:
         assert json.loads(capsys.readouterr().out) == []
 
     def test_run_starts_due_prompts_now(
-        self, client: TestClient, redis_client: redis.Redis, capsys: pytest.CaptureFixture[str]
+        self,
+        client: TestClient,
+        redis_client: redis.Redis[bytes],
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         listed(client, OWL)
         assert main(["prewarm", "run"]) == 0
@@ -140,7 +143,7 @@ class TestPrewarmCli:
 
 class TestBeatTask:
     def test_fills_listed_prompts_then_skips_fresh_ones(
-        self, client: TestClient, redis_client: redis.Redis
+        self, client: TestClient, redis_client: redis.Redis[bytes]
     ) -> None:
         listed(client, FOX, OWL)
         assert tasks.run.run() == 2

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from workers.emulator.config import EmulatorConfig, ModelSettings
-from workers.emulator.testing import EmulatorServer
+from emulator.config import EmulatorConfig, ModelSettings
+from emulator.testing import EmulatorServer
 from workers.provider.fal import FalProvider
 from workers.provider.gemini_veo import GeminiVeoProvider
 from workers.provider.openai_videos import OpenAIVideosProvider
@@ -39,22 +38,18 @@ def _fresh_emulator(emulator: EmulatorServer) -> Iterator[None]:
 @pytest.fixture
 def configure(emulator: EmulatorServer) -> Callable[..., None]:
     """Change emulator settings over its control API, as a user would."""
-
-    def apply(**body: Any) -> None:
-        response = httpx.post(f"{emulator.url}/_emulator/config", json=body)
-        assert response.status_code == 200, response.text
-
-    return apply
+    return emulator.configure
 
 
-ADAPTERS = {
+Adapter = FalProvider | ReplicateProvider | OpenAIVideosProvider | GeminiVeoProvider
+
+# name → (adapter class, path under the emulator's URL, a model of that provider)
+ADAPTERS: dict[str, tuple[type[Adapter], str, str]] = {
     "fal": (FalProvider, "", "fal-ai/ltx-video"),
     "replicate": (ReplicateProvider, "/v1", "minimax/video-01"),
     "openai": (OpenAIVideosProvider, "/v1", "sora-2"),
     "gemini": (GeminiVeoProvider, "/v1beta", "veo-3.1-generate-preview"),
 }
-
-Adapter = FalProvider | ReplicateProvider | OpenAIVideosProvider | GeminiVeoProvider
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from workers.emulator.config import EARLY_FAULTS, FaultKind
-from workers.emulator.testing import EmulatorServer
+from emulator.config import EARLY_FAULTS, FaultKind
+from emulator.testing import EmulatorServer
 from workers.errors import ProviderError, RetryableProviderError
 
 MakeAdapter = Callable[..., Any]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator.testing import EmulatorServer
+from devtools.processes import wait_for
+from emulator.testing import EmulatorServer
 from workers.errors import PermanentProviderError
 from workers.media.probe import probe
 from workers.provider.base import RemoteState, RemoteStatus, Submission
@@ -26,20 +26,22 @@ MakeAdapter = Callable[..., Any]
 NORMALIZED = {"prompt": "a lighthouse at dusk", "duration": 3.0, "aspect_ratio": "16:9"}
 
 
-def wait_for(
+def wait_state(
     adapter: Any, model: str, sub: Submission, states: set[RemoteState], deadline_s: float = 10
 ) -> tuple[RemoteStatus, list[RemoteState]]:
     """Poll until one of `states`; returns the final status and every state seen."""
     seen: list[RemoteState] = []
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        status = adapter.status(model, sub)
+
+    def reached() -> RemoteStatus | None:
+        status: RemoteStatus = adapter.status(model, sub)
         if not seen or seen[-1] is not status.state:
             seen.append(status.state)
-        if status.state in states:
-            return status, seen
-        time.sleep(0.05)
-    raise AssertionError(f"never reached {states}; saw {seen}")
+        return status if status.state in states else None
+
+    try:
+        return wait_for(reached, deadline_s, f"one of {states}"), seen
+    except TimeoutError:
+        raise AssertionError(f"never reached {states}; saw {seen}") from None
 
 
 class TestLifecycle:
@@ -52,7 +54,7 @@ class TestLifecycle:
         payload = adapter.build_payload(model, {**NORMALIZED, "aspect_ratio": aspect})
         sub = adapter.submit(model, payload)
 
-        status, seen = wait_for(adapter, model, sub, {RemoteState.SUCCEEDED})
+        status, seen = wait_state(adapter, model, sub, {RemoteState.SUCCEEDED})
 
         # Veo exposes no queued/started signal: every not-done poll is RUNNING.
         expected = [RemoteState.RUNNING] if adapter_name == "gemini" else [RemoteState.QUEUED]
@@ -74,7 +76,7 @@ class TestLifecycle:
         model = "fal-ai/flux/schnell"
         payload = adapter.build_payload(model, {"prompt": "a red fox", "width": 640, "height": 480})
         sub = adapter.submit(model, payload)
-        wait_for(adapter, model, sub, {RemoteState.SUCCEEDED})
+        wait_state(adapter, model, sub, {RemoteState.SUCCEEDED})
         [output] = adapter.result(model, sub)
         adapter.download(output, tmp_path / "fox.png")
         info = probe(tmp_path / "fox.png")
@@ -84,7 +86,7 @@ class TestLifecycle:
     def test_openai_progress_is_a_fraction(self, make_adapter: MakeAdapter) -> None:
         adapter = make_adapter("openai")
         sub = adapter.submit("sora-2", {"prompt": "waves"})
-        status, _ = wait_for(adapter, "sora-2", sub, {RemoteState.RUNNING})
+        status, _ = wait_state(adapter, "sora-2", sub, {RemoteState.RUNNING})
         assert status.progress is not None
         assert 0.0 <= status.progress <= 1.0
 
@@ -97,7 +99,7 @@ class TestProviderFailure:
         model = default_model[adapter_name]
         payload = adapter.build_payload(model, {"prompt": "a cat [[fail]]"})
         sub = adapter.submit(model, payload)
-        status, _ = wait_for(adapter, model, sub, {RemoteState.FAILED, RemoteState.SUCCEEDED})
+        status, _ = wait_state(adapter, model, sub, {RemoteState.FAILED, RemoteState.SUCCEEDED})
         assert status.state is RemoteState.FAILED
         assert "Emulated model failure" in (status.error_message or "")
         with pytest.raises(PermanentProviderError, match="Emulated model failure"):
@@ -109,7 +111,7 @@ class TestProviderFailure:
         """COMPLETED without `error`, then a 422 from the result URL: still FAILED."""
         adapter = make_adapter("fal")
         sub = adapter.submit("fal-ai/ltx-video", {"prompt": "x [[fail-quiet]]"})
-        status, _ = wait_for(adapter, "fal-ai/ltx-video", sub, {RemoteState.FAILED})
+        status, _ = wait_state(adapter, "fal-ai/ltx-video", sub, {RemoteState.FAILED})
         raw = httpx.get(sub.handles["status_url"], headers={"Authorization": f"Key {api_key}"})
         assert raw.json()["status"] == "COMPLETED"
         assert "error" not in raw.json()
@@ -161,7 +163,7 @@ class TestCancel:
         adapter = make_adapter(adapter_name)
         model = default_model[adapter_name]
         sub = adapter.submit(model, {"prompt": "to be canceled"})
-        status, _ = wait_for(adapter, model, sub, {at})
+        status, _ = wait_state(adapter, model, sub, {at})
         adapter.cancel(model, sub)
         status = adapter.status(model, sub)
         assert status.state is RemoteState.CANCELED
@@ -173,7 +175,7 @@ class TestCancel:
         adapter = make_adapter(adapter_name)
         model = default_model[adapter_name]
         sub = adapter.submit(model, {"prompt": "done already"})
-        wait_for(adapter, model, sub, {RemoteState.SUCCEEDED})
+        wait_state(adapter, model, sub, {RemoteState.SUCCEEDED})
         adapter.cancel(model, sub)
         assert adapter.status(model, sub).state is RemoteState.SUCCEEDED
 
@@ -186,7 +188,7 @@ class TestCancel:
         model = default_model[adapter_name]
         sub = adapter.submit(model, adapter.build_payload(model, {"prompt": "unstoppable"}))
         adapter.cancel(model, sub)
-        status, _ = wait_for(adapter, model, sub, {RemoteState.SUCCEEDED, RemoteState.CANCELED})
+        status, _ = wait_state(adapter, model, sub, {RemoteState.SUCCEEDED, RemoteState.CANCELED})
         assert status.state is RemoteState.SUCCEEDED
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from workers.emulator import replicate as replicate_emulator
-from workers.emulator.testing import EmulatorServer
+from emulator import replicate as replicate_emulator
+from emulator.testing import EmulatorServer
 from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.provider.base import FindsSubmissions
 

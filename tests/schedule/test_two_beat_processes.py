@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.e2e.workers import wait_for
+from devtools.processes import wait_for
 from tests.kill.conftest import Started, processes, wait_ping
 from workers.db.engine import session_scope
 from workers.job.models import Job

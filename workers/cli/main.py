@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from workers.emulator import cli as emulator
 from workers.errors import DomainError
 from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
@@ -170,6 +169,22 @@ def _print_when_done(job_id: uuid.UUID, timeout_s: float, *, owner: str) -> int:
         time.sleep(0.2)  # polling the row; a progress stream comes with the events feature
 
 
+def _cmd_emulate(args: argparse.Namespace) -> int:
+    """Hand the rest of the command line to the emulator, a tool that is not in the wheel."""
+    try:
+        from emulator.cli import main as emulate
+    except ModuleNotFoundError as exc:
+        if exc.name != "emulator":
+            raise
+        print(
+            "error: `abstrakt-queue emulate` is a development tool that runs only from a "
+            "source checkout (pip install -e .); this installation does not include it",
+            file=sys.stderr,
+        )
+        return 2
+    return emulate(args.rest, prog="abstrakt-queue emulate")
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from workers.db.engine import session_scope
     from workers.job.reader import read_job
@@ -276,11 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     _api_key_argument(submit)
     submit.set_defaults(run=_cmd_submit)
 
-    emulate = sub.add_parser(
-        "emulate", help="serve the fal, OpenAI, Gemini and Replicate protocols on loopback"
-    )
-    emulator.add_arguments(emulate)
-    emulate.set_defaults(run=emulator.run)
+    # Its flags belong to the emulator (see `emulate --help`): everything after the word
+    # goes to it unparsed, so that building this parser never imports it.
+    sub.add_parser(
+        "emulate",
+        help="serve the fal, OpenAI, Gemini and Replicate protocols on loopback "
+        "(from a source checkout)",
+        add_help=False,
+    ).set_defaults(run=_cmd_emulate, takes_rest=True)
 
     status = sub.add_parser("status", help="show a job")
     status.add_argument("job_id", type=_job_id)
@@ -320,7 +338,11 @@ def _api_key_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "takes_rest", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     try:
         code: int = args.run(args)
         return code

@@ -18,7 +18,7 @@ from workers.job.state.transitions import STATUS_MOVES, SUBMIT_MOVES, transition
 from workers.job.status import JobStatus, SubmitState
 
 
-def locked(session, job_id: uuid.UUID) -> Job:  # type: ignore[no-untyped-def]
+def locked(session, job_id: uuid.UUID) -> Job:
     job = repository.get_for_update(session, job_id)
     assert job is not None
     return job
@@ -96,7 +96,7 @@ class TestEnding:
         seen: list[tuple[uuid.UUID, str]] = []
         original = ended.job_ended
 
-        def spy(session, job: Job) -> None:  # type: ignore[no-untyped-def]
+        def spy(session, job: Job) -> None:
             seen.append((job.id, job.status))
             original(session, job)
 

@@ -16,15 +16,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from workers.emulator.config import (
+from emulator.config import (
     EARLY_FAULTS,
     FAIL_MARKER,
     FAIL_QUIET_MARKER,
     EmulatorConfig,
     FaultKind,
 )
-from workers.emulator.media import MediaSpec, render, spec_for
-from workers.emulator.state import Job, Store
+from emulator.media import MediaSpec, render, spec_for
+from emulator.state import Job, Store
 
 # Builds a provider-shaped error response: (status, message, headers) → Response.
 ErrorFactory = Callable[[int, str, dict[str, str]], Response]

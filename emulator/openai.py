@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workers.emulator.config import REJECT_MARKER
-from workers.emulator.core import Context, json_body
-from workers.emulator.state import TERMINAL, Job, Phase
+from emulator.config import REJECT_MARKER
+from emulator.core import Context, json_body
+from emulator.state import TERMINAL, Job, Phase
 
 SIZES = {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"}
 PRO_ONLY = {"1920x1080", "1080x1920", "1024x1792", "1792x1024"}

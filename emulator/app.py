@@ -2,7 +2,7 @@
 
 Control endpoints (no auth):
 - `GET  /_emulator/config`       current defaults and per-model overrides
-- `POST /_emulator/config`       change them (body shape in `workers.emulator.config`)
+- `POST /_emulator/config`       change them (body shape in `emulator.config`)
 - `POST /_emulator/reset`        forget jobs, counters and runtime config changes
 - `GET  /_emulator/submissions`  `{"submissions": {model: jobs created}, "attempts": {model:
                                   submit requests received, faulted ones included}, "total": n}`
@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workers.emulator import fal, gemini, openai, replicate
-from workers.emulator.config import EmulatorConfig
-from workers.emulator.core import Context, json_body
-from workers.emulator.state import Phase
+from emulator import fal, gemini, openai, replicate
+from emulator.config import EmulatorConfig
+from emulator.core import Context, json_body
+from emulator.state import Phase
 
 
 def create_app(config: EmulatorConfig | None = None, *, media_dir: Path | None = None) -> Starlette:

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workers.emulator.config import FAIL_QUIET_MARKER, REJECT_MARKER
-from workers.emulator.core import Context, base_url, json_body
-from workers.emulator.state import Job, Phase
+from emulator.config import FAIL_QUIET_MARKER, REJECT_MARKER
+from emulator.core import Context, base_url, json_body
+from emulator.state import Job, Phase
 
 NAMESPACES = ("workflows", "comfy")
 ERROR_TYPES = {429: "rate_limited", 500: "internal_error", 503: "runner_scheduling_failure"}

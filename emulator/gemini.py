@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workers.emulator.config import REJECT_MARKER
-from workers.emulator.core import Context, base_url, json_body
-from workers.emulator.state import Job, Phase
+from emulator.config import REJECT_MARKER
+from emulator.core import Context, base_url, json_body
+from emulator.state import Job, Phase
 
 STATUS = {
     400: "INVALID_ARGUMENT",

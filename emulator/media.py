@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workers.emulator.state import Job
+from emulator.state import Job
 from workers.media.render import encode_png, encode_video, render_image, render_keyframes
 
 FLUX_SIZES = {

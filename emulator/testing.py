@@ -15,12 +15,14 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+import httpx
 import uvicorn
 
-from workers.emulator.app import create_app
-from workers.emulator.config import EmulatorConfig
-from workers.emulator.core import Context
+from emulator.app import create_app
+from emulator.config import EmulatorConfig
+from emulator.core import Context
 
 
 class EmulatorServer:
@@ -58,6 +60,12 @@ class EmulatorServer:
     def ctx(self) -> Context:
         ctx: Context = self.app.state.ctx
         return ctx
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings over the control API (`POST /_emulator/config`), as a tester would."""
+        response = httpx.post(f"{self.url}/_emulator/config", json=settings)
+        if response.status_code != 200:
+            raise RuntimeError(f"the emulator refused {settings}: {response.text}")
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
         self._thread.start()

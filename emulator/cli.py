@@ -1,4 +1,8 @@
-"""The emulator's command line: `abstrakt-queue emulate` and `python -m workers.emulator`."""
+"""The emulator's command line: `abstrakt-queue emulate` and `python -m emulator`.
+
+The product's CLI imports this module only when `emulate` runs and hands it the rest of
+the command line, so its flags are defined here alone.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import sys
 
 import uvicorn
 
-from workers.emulator.app import create_app
-from workers.emulator.config import EmulatorConfig, FaultKind, ModelSettings
+from emulator.app import create_app
+from emulator.config import EmulatorConfig, FaultKind, ModelSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m emulator") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m workers.emulator",
+        prog=prog,
         description="Loopback emulator of the fal, Replicate, OpenAI Videos and Gemini Veo APIs.",
     )
     add_arguments(parser)

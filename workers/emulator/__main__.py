@@ -1,3 +1,0 @@
-from workers.emulator.cli import main
-
-raise SystemExit(main())
