@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -139,10 +140,15 @@ class Children:
     def stop_all(self) -> None:
         """Stop every child, even when stopping one of them fails; then raise the first error."""
         errors: list[BaseException] = []
-        for child in list(self.running):
+
+        def stop_one(child: subprocess.Popen[bytes]) -> None:
             try:
                 self.stop(child)
             except Exception as exc:
                 errors.append(exc)
+
+        # Together: each waits for its own warm shutdown, never for the others'.
+        with ThreadPoolExecutor(max(len(self.running), 1)) as pool:
+            list(pool.map(stop_one, list(self.running)))
         if errors:
             raise errors[0]

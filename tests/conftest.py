@@ -3,14 +3,39 @@
 The environment is set before any `workers` module is imported, so the settings, the
 engine and the Celery app all point at the test servers. A server that is down is an
 error here, never a skip: these tests exist to prove the server path.
+
+How a test's rows are cleaned up (`clean_state`) — one of two paths, chosen per test:
+
+- **Rolled back** (the default): the test runs inside one transaction on one connection,
+  rolled back at its end. Every session the code opens (`new_session()`, `session_scope()`,
+  the API's request session) joins that transaction through a savepoint
+  (`workers.db.engine.join_sessions_to`), so commits happen as in production, inside it,
+  and nothing remains afterwards. For tests that run the code in this process, one thread
+  at a time (a TestClient request runs in a worker thread, which is fine: it has ended
+  before the next call). A session begun while another thread holds one fails the test:
+  such a test needs the other path.
+- **Committed, tables truncated before it**: marked `e2e` (real worker, poller, beat or API
+  processes) or `committed` (threads racing for locks or a unique row, `SKIP LOCKED`,
+  reads or writes through `get_engine()` or another connection, which cannot see the
+  rolled-back transaction). Its writes commit for real, as they do in production.
+
+`--always-truncate` puts every test on the second path: a check that no test passes only
+because its sessions shared one transaction.
+
+Redis is not transactional: every key of this run (broker queues, and the cache's
+read-through copies, `<prefix>cache:…`) is deleted before each test on both paths, or a
+copy would still serve a result whose rows were rolled back.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,10 +96,16 @@ os.environ.update(
 )
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import Connection, event, text  # noqa: E402
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from workers.db.engine import get_engine, reset_engine, session_scope  # noqa: E402
+from workers.db.engine import (  # noqa: E402
+    get_engine,
+    join_sessions_to,
+    reset_engine,
+    session_scope,
+)
 from workers.db.migrate import upgrade  # noqa: E402
 from workers.db.models import Base  # noqa: E402
 from workers.job.models import DEFAULT_OWNER  # noqa: E402
@@ -110,15 +141,95 @@ def redis_client() -> redis.Redis[bytes]:
     return client
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--always-truncate",
+        action="store_true",
+        help="commit every test's writes and truncate the tables before each test, instead "
+        "of rolling back the tests that run in this process",
+    )
+
+
+# A test with one of these markers commits for real (see the module docstring).
+COMMITTING_MARKERS = ("e2e", "committed")
+
+
+def commits_for_real(item: pytest.Item) -> bool:
+    if item.config.getoption("--always-truncate"):
+        return True
+    return any(item.get_closest_marker(name) for name in COMMITTING_MARKERS)
+
+
+class CommittedRows:
+    """Whether a committing test ran last: its rows (and whatever its processes wrote until
+    they stopped, module fixtures included) are still there, so the next test truncates."""
+
+    left = False
+
+
 @pytest.fixture(autouse=True)
-def clean_state(database: str, redis_client: redis.Redis[bytes]) -> None:
-    """Every test starts with empty tables and an empty broker."""
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with get_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables}"))
+def clean_state(
+    request: pytest.FixtureRequest,
+    database: str,
+    redis_client: redis.Redis[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[None]:
+    """Every test starts with empty tables and an empty broker: see the module docstring."""
     keys = list(redis_client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
     if keys:
         redis_client.delete(*keys)
+    committing = commits_for_real(request.node)
+    if committing or CommittedRows.left:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with get_engine().begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables}"))
+    CommittedRows.left = committing
+    if committing:
+        yield
+        return
+    # A running attempt's heartbeat renews its lease from a thread of its own every third
+    # of JOB_LEASE_S, which would share the test's connection with the attempt's own
+    # sessions. A lease no in-process attempt outlives keeps it quiet; the heartbeat is
+    # proven by the kill tests, whose worker processes keep the 2 s lease.
+    monkeypatch.setattr(get_settings(), "job_lease_s", 600.0)
+    clashes: list[str] = []
+    with get_engine().connect() as conn:
+        transaction = conn.begin()
+        try:
+            with join_sessions_to(conn) as maker, one_thread_at_a_time(maker, clashes):
+                yield
+        finally:
+            transaction.rollback()
+    assert not clashes, "sessions of two threads overlapped (mark the test `committed`):\n" + (
+        "\n".join(clashes)
+    )
+
+
+@contextmanager
+def one_thread_at_a_time(maker: sessionmaker[Session], clashes: list[str]) -> Iterator[None]:
+    """Add to `clashes` every session begun while a session of another thread is open."""
+    holders: weakref.WeakKeyDictionary[Session, threading.Thread] = weakref.WeakKeyDictionary()
+
+    def begun(session: Session, transaction: SessionTransaction, _: Connection) -> None:
+        if transaction.parent is not None:
+            return
+        me = threading.current_thread()
+        others = {t.name for s, t in list(holders.items()) if s is not session and t is not me}
+        if others:
+            clashes.append(f"thread {me.name} began a session while {sorted(others)} held one")
+        holders[session] = me
+
+    def ended(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            holders.pop(session, None)
+
+    event.listen(maker, "after_begin", begun)
+    event.listen(maker, "after_transaction_end", ended)
+    try:
+        yield
+    finally:
+        event.remove(maker, "after_begin", begun)
+        event.remove(maker, "after_transaction_end", ended)
 
 
 @pytest.fixture
@@ -148,8 +259,9 @@ def queued_messages(client: redis.Redis[bytes]) -> int:
 
 
 def table_counts() -> dict[str, int]:
-    with get_engine().connect() as conn:
+    # Through a session: on the rolled-back path it sees what the test's sessions committed.
+    with session_scope() as session:
         return {
-            table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
             for table in ("jobs", "job_phases", "job_events")
         }

@@ -89,6 +89,7 @@ class TestHit:
         assert str(entry.result_job_id) == forced["id"]
         assert entry.result == forced["result"]
 
+    @pytest.mark.committed  # deletes the entry through a connection of its own
     def test_hit_is_read_through_redis(self, client: TestClient) -> None:
         generated(client, body())
         assert client.post("/v1/jobs", json=body()).status_code == 201  # copies it to Redis
@@ -155,6 +156,7 @@ def wait_until(check: Any, timeout_s: float, what: str) -> Any:
 
 
 class TestSingleFlight:
+    @pytest.mark.committed  # two threads race for the same entry
     def test_two_concurrent_identical_requests_generate_once(
         self, redis_client: redis.Redis[bytes]
     ) -> None:
@@ -183,6 +185,7 @@ class TestSingleFlight:
         assert [p.name for p in done_follower.phases] == ["joined_wait"]
         assert done_follower.joined_job_id == leader.id
 
+    @pytest.mark.committed  # a second thread waits on the first's row lock
     def test_the_database_decides_a_true_race(self) -> None:
         """Two API processes: the second waits on the first's uncommitted claim, then joins."""
         request = JobCreate(model=VIDEO["model"], input=VIDEO["input"])

@@ -66,6 +66,7 @@ def test_plain_commands_load_no_media_stack_server_or_emulator(args: list[str]) 
     assert found["code"] in (0, 2)  # help, or "no job with id …"
 
 
+@pytest.mark.committed  # the CLI runs in another process: the key must be committed
 def test_status_of_an_unknown_job_is_a_one_line_error(api_key: str) -> None:
     result = probe("status", str(uuid.uuid4()), "--api-key", api_key)
     assert report(result)["code"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subproces
 
     wait_for(ready, 60, "the worker to answer a ping")
     yield {"worker": worker, "poller": poller}
-    assert stop(poller) == 0, (logs / "poller.log").read_text()
-    assert stop(worker) == 0, (logs / "worker.log").read_text()
+    with ThreadPoolExecutor(2) as pool:  # together: neither waits for the other's shutdown
+        poller_code, worker_code = pool.map(stop, (poller, worker))
+    assert poller_code == 0, (logs / "poller.log").read_text()
+    assert worker_code == 0, (logs / "worker.log").read_text()
 
 
 @pytest.fixture(autouse=True)

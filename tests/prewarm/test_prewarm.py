@@ -221,6 +221,7 @@ class TestBeatTask:
         scheduler.fire(SLOT + timedelta(minutes=30))
         assert scheduler.top_up(SLOT) is None  # a newer slot took over
 
+    @pytest.mark.committed  # two threads race for the slot's row
     def test_one_firing_per_slot_with_two_beats(self, client: TestClient) -> None:
         listed(client, FOX, OWL)
         barrier = threading.Barrier(2)

@@ -2,6 +2,7 @@
 
 Celery's prefork pool forks after import, so the worker calls `reset_engine()` in
 `worker_process_init`: a pooled connection must never be shared across processes.
+`join_sessions_to()` is a hook for tests only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.db import outbox
@@ -83,3 +84,31 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def join_sessions_to(connection: Connection) -> Iterator[sessionmaker[Session]]:
+    """Test hook: while open, every session of this process runs inside `connection`'s
+    transaction, which the caller ends (a test rolls it back: nothing it wrote remains).
+
+    Each session from `new_session()` / `session_scope()` joins through a SAVEPOINT
+    (`join_transaction_mode="create_savepoint"`): its commit releases the savepoint, its
+    rollback returns to it. Only the bind and the join mode of the one process-wide
+    sessionmaker change, and are restored on exit: the same object (yielded) keeps its
+    other settings and every event hook attached to it. `get_engine()` is not touched, so
+    code that uses the engine directly works on a connection of its own and does not see
+    the joined transaction. A connection serves one thread at a time: threads may take
+    turns, but two threads must not hold sessions at once while this is open.
+    """
+    get_engine()
+    maker = _sessionmaker
+    assert maker is not None
+    saved = {key: maker.kw[key] for key in ("bind", "join_transaction_mode") if key in maker.kw}
+    maker.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield maker
+    finally:
+        maker.kw.pop("join_transaction_mode", None)
+        maker.configure(**saved)
+        if _sessionmaker is not maker:
+            raise RuntimeError("reset_engine() ran while sessions were joined to a connection")
