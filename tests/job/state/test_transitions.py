@@ -40,7 +40,8 @@ class TestTables:
             assert (STATUS_MOVES[status] == frozenset()) == status.is_terminal
 
     def test_the_moves_the_system_really_makes_are_allowed(self) -> None:
-        assert JobStatus.SUCCEEDED in STATUS_MOVES[JobStatus.QUEUED]  # hits, joined jobs
+        assert JobStatus.SUCCEEDED in STATUS_MOVES[None]  # a hit found at submission
+        assert JobStatus.SUCCEEDED in STATUS_MOVES[JobStatus.QUEUED]  # joined jobs
         assert JobStatus.QUEUED in STATUS_MOVES[JobStatus.RUNNING]  # retry, worker lost
         assert SUBMIT_MOVES[None] == {SubmitState.INTENT}
 

@@ -82,8 +82,9 @@ def find(session: Session, plan: CachePlan, now: datetime) -> Found:
 
 
 def mark_hit(session: Session, job: Job, cached: Cached, started: float) -> None:
-    """Make a new queued job a hit: succeeded now, timed from `started` (a perf_counter
-    reading taken when the request arrived, at `job.created_at`)."""
+    """Make a new job a hit: succeeded now, timed from `started` (a perf_counter reading
+    taken when the request arrived, at `job.created_at`). The job is new (born succeeded)
+    or queued (a result appeared while it was being added)."""
     elapsed_ms = (time.perf_counter() - started) * 1000
     job.cache_hit = True
     job.result = cached.result

@@ -90,8 +90,10 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
     )
     if found.cached is None:  # a hit adds nothing in flight and costs nothing
         admission.admit(session, caller, estimate_usd=cost.estimate_usd(job), now=now)
-    _queue(session, job)
-    if found.cached is not None:
+    if found.cached is None:
+        _queue(session, job)
+    else:  # a hit is born succeeded: it never waits in a queue
+        session.add(job)
         cache.mark_hit(session, job, found.cached, started)
     if request.idempotency_key is None:
         session.flush()

@@ -8,14 +8,17 @@ else in `workers/`.
 status (`JobStatus`):
 
     (new) ──► queued ──────► running ──────► succeeded
-                │ ▲             │ │ │
-                │ └── retry ────┘ │ └──────► failed
-                │   (transient    └────────► canceled
-                │    error, or worker lost)
-                ├──────────────────────────► succeeded   a cache hit; a joined job whose
-                │                                        leader succeeded
-                ├──────────────────────────► failed      cannot start; its leader failed
-                └──────────────────────────► canceled
+      │         │ ▲             │ │ │
+      │         │ └── retry ────┘ │ └──────► failed
+      │         │   (transient    └────────► canceled
+      │         │    error, or worker lost)
+      │         ├──────────────────────────► succeeded   a joined job whose leader
+      │         │                                        succeeded; a cache hit found
+      │         │                                        while the job was being added
+      │         ├──────────────────────────► failed      cannot start; its leader failed
+      │         └──────────────────────────► canceled
+      └────────────────────────────────────► succeeded   a cache hit found at submission:
+                                                         born answered, no queue, no task
 
 submit_state (`SubmitState`, hosted attempts only; it survives retries and takeovers, so a
 new attempt knows how far the last one got):
@@ -46,7 +49,7 @@ _Q, _R = JobStatus.QUEUED, JobStatus.RUNNING
 _S, _F, _C = JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED
 
 STATUS_MOVES: dict[JobStatus | None, frozenset[JobStatus]] = {
-    None: frozenset({_Q}),
+    None: frozenset({_Q, _S}),
     _Q: frozenset({_R, _S, _F, _C}),
     _R: frozenset({_S, _F, _C, _Q}),
     _S: frozenset(),
