@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.auth import current_caller, warn_if_disabled
+from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.routes import health, jobs, models, prewarm, providers, usage
 from workers.catalog.pricing import check_overrides
@@ -25,6 +25,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     warn_if_disabled()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitHeaders)
     # Every route but /healthz needs a key; routes that need its owner ask for it too (the
     # dependency runs once per request either way).
     keyed = [Depends(current_caller)]

@@ -12,8 +12,9 @@ import logging
 import math
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Response
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workers.key import ratelimit
 from workers.key.caller import ANONYMOUS, Caller
@@ -34,7 +35,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `ak_…`")
 
 
 def current_caller(
-    response: Response,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     """FastAPI dependency: the caller of this request, after its key's rate limit."""
@@ -58,8 +59,31 @@ def current_caller(
                 f"retry in {retry_after} s",
                 headers={**headers, "Retry-After": str(retry_after)},
             )
-        response.headers.update(headers)
+        # On every answer, errors included: `RateLimitHeaders` adds them at the edge.
+        request.state.rate_limit_headers = headers
     return caller
+
+
+class RateLimitHeaders:
+    """Puts the key's `RateLimit-*` headers, set by `current_caller`, on the response,
+    whatever produced it (a route, a 404 or 422 from an error handler)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            headers = scope.get("state", {}).get("rate_limit_headers")
+            if message["type"] == "http.response.start" and headers:
+                raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+                message = {**message, "headers": [*message.get("headers", []), *raw]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def warn_if_disabled() -> None:

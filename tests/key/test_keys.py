@@ -253,6 +253,20 @@ class TestRequestLimits:
         assert "idempotency_key" in long_key.text
 
 
+class TestRateHeaders:
+    def test_every_answer_carries_the_keys_rate_errors_included(
+        self, app_client: TestClient
+    ) -> None:
+        token = new_key("rated", rpm=10)
+        created = app_client.post("/v1/jobs", json=VIDEO, headers=as_key(token))
+        missing = app_client.get(f"/v1/jobs/{uuid.uuid4()}", headers=as_key(token))
+        invalid = app_client.post("/v1/jobs", json={"model": "nope"}, headers=as_key(token))
+        assert (created.status_code, missing.status_code, invalid.status_code) == (202, 404, 422)
+        remaining = [r.headers["RateLimit-Remaining"] for r in (created, missing, invalid)]
+        assert remaining == ["9", "8", "7"]  # one token per request, on every answer
+        assert missing.headers["RateLimit-Limit"] == "10"
+
+
 class TestRateBucketInTheDatabase:
     """The embedded default's bucket (no Redis): the same arithmetic as the Redis script."""
 
