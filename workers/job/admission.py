@@ -24,7 +24,7 @@ from workers.job.usage import reserved_and_spent
 from workers.key.caller import Caller
 from workers.key.models import ApiKey
 
-CENT_FRACTION = 1e-9  # float sums of micro-dollars: equal is within budget
+ROUNDING_USD = 1e-9  # float sums of micro-dollars: a spend equal to the budget is within it
 
 
 def admit(session: Session, caller: Caller, *, estimate_usd: float, now: datetime) -> None:
@@ -44,7 +44,7 @@ def admit(session: Session, caller: Caller, *, estimate_usd: float, now: datetim
     if caller.budget_usd is not None:
         start, resets = caller.period(now)
         spent = reserved_and_spent(session, owner=caller.owner, since=start)
-        if spent + estimate_usd > caller.budget_usd + CENT_FRACTION:
+        if spent + estimate_usd > caller.budget_usd + ROUNDING_USD:
             raise OverBudget(
                 f"this job (estimated ${estimate_usd:.4f}) would take the key past its budget "
                 f"of ${caller.budget_usd:.2f} per {caller.budget_period_days} d: "
