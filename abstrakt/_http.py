@@ -87,6 +87,16 @@ class Options:
         ceiling = min(self.max_backoff_s, self.backoff_s * 2.0**attempt)
         return ceiling * (0.5 + random.random() / 2)
 
+    def reconnect_delay(
+        self, error: Exception, failures: int, retry_ms: int | None
+    ) -> float | None:
+        """The wait before opening a job's event stream again: the backoff, and at least
+        the server's `retry:` hint; None once `failures` in a row reach the limit."""
+        delay = self.retry_delay(error, failures)
+        if delay is None or retry_ms is None:
+            return delay
+        return max(delay, retry_ms / 1000)
+
     def retry_delay(self, error: Exception, attempt: int) -> float | None:
         """How long to wait before repeating a call that failed with `error`; None: don't."""
         if attempt >= self.max_retries:
@@ -118,6 +128,17 @@ def retry_after_s(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def stream_refused(error: APIStatusError) -> bool:
+    """Whether an error opening `/events` may mean the server has no such route (an older
+    server): then the job's own URL decides between "no stream" and "no job"."""
+    return error.status_code in (404, 405, 501)
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith("text/event-stream")
+
+
 def decode(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -144,20 +165,26 @@ def _stream_timeout(options: Options, read_s: float | None) -> httpx.Timeout:
 
 
 class Transport:
-    """Blocking HTTP for `AbstraktClient`."""
+    """Blocking HTTP for `AbstraktClient`. A caller's own `httpx.Client` (for proxies, event
+    hooks, a custom transport) is used as given: URLs and the key are set per request."""
 
     def __init__(self, options: Options, http: httpx.Client | None = None) -> None:
         self.options = options
-        self.http = http or httpx.Client(
-            base_url=options.base_url, headers=options.headers(), timeout=options.timeout_s
-        )
+        self.headers = options.headers()
+        self.http = http or httpx.Client(timeout=options.timeout_s)
 
     def request(self, method: str, path: str, *, json: Any = None, retry: bool = True) -> Any:
         """The decoded JSON of a successful answer; a typed error otherwise."""
         attempt = 0
         while True:
             try:
-                response = self.http.request(method, path, json=json)
+                response = self.http.request(
+                    method,
+                    self.options.base_url + path,
+                    json=json,
+                    headers=self.headers,
+                    timeout=self.options.timeout_s,
+                )
             except httpx.TransportError as exc:
                 error: APIStatusError | APIConnectionError = connection_error(exc, method, path)
             else:
@@ -179,9 +206,10 @@ class Transport:
     ) -> Iterator[httpx.Response]:
         """One attempt to open an event stream; a typed error for an error status."""
         timeout = _stream_timeout(self.options, read_s)
-        request_headers = {**headers, "Accept": "text/event-stream"}
+        url = self.options.base_url + path
+        request_headers = {**self.headers, **headers, "Accept": "text/event-stream"}
         try:
-            with self.http.stream("GET", path, headers=request_headers, timeout=timeout) as r:
+            with self.http.stream("GET", url, headers=request_headers, timeout=timeout) as r:
                 if not r.is_success:
                     r.read()
                     raise error_from(r)
@@ -198,15 +226,20 @@ class AsyncTransport:
 
     def __init__(self, options: Options, http: httpx.AsyncClient | None = None) -> None:
         self.options = options
-        self.http = http or httpx.AsyncClient(
-            base_url=options.base_url, headers=options.headers(), timeout=options.timeout_s
-        )
+        self.headers = options.headers()
+        self.http = http or httpx.AsyncClient(timeout=options.timeout_s)
 
     async def request(self, method: str, path: str, *, json: Any = None, retry: bool = True) -> Any:
         attempt = 0
         while True:
             try:
-                response = await self.http.request(method, path, json=json)
+                response = await self.http.request(
+                    method,
+                    self.options.base_url + path,
+                    json=json,
+                    headers=self.headers,
+                    timeout=self.options.timeout_s,
+                )
             except httpx.TransportError as exc:
                 error: APIStatusError | APIConnectionError = connection_error(exc, method, path)
             else:
@@ -227,9 +260,10 @@ class AsyncTransport:
         self, path: str, *, headers: dict[str, str], read_s: float | None = None
     ) -> AsyncIterator[httpx.Response]:
         timeout = _stream_timeout(self.options, read_s)
-        request_headers = {**headers, "Accept": "text/event-stream"}
+        url = self.options.base_url + path
+        request_headers = {**self.headers, **headers, "Accept": "text/event-stream"}
         try:
-            async with self.http.stream("GET", path, headers=request_headers, timeout=timeout) as r:
+            async with self.http.stream("GET", url, headers=request_headers, timeout=timeout) as r:
                 if not r.is_success:
                     await r.aread()
                     raise error_from(r)

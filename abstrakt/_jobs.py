@@ -3,17 +3,19 @@ status, and turning a finished job (or its last message) into a result or an exc
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from abstrakt.errors import JobCanceledError, JobFailedError
-from abstrakt.events import CompleteEvent, ErrorEvent
+from abstrakt.events import CompleteEvent, ErrorEvent, Event, PreviewEvent, ProgressEvent
 from abstrakt.result import Result
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
-OPTIONAL_KEYS = ("priority", "idempotency_key", "cache", "preview")
+# What `subscribe` calls back with (a coroutine function too, on the async client).
+QueueUpdate = Callable[[ProgressEvent | PreviewEvent], object]
 
 
 def submit_body(model: str, arguments: Mapping[str, Any], preview: bool | None) -> dict[str, Any]:
@@ -71,6 +73,16 @@ class JobStatus:
         )
 
 
+def known_from_answer(job_id: str, accepted: Mapping[str, Any] | None) -> JobStatus | None:
+    """A submission's answer, when it already holds the end: a cache hit is born
+    succeeded, its result in the answer."""
+    if accepted is None or accepted.get("status") != "succeeded":
+        return None
+    if not isinstance(accepted.get("result"), Mapping):
+        return None
+    return JobStatus.from_json({**accepted, "id": job_id})
+
+
 def outcome_of_status(job: JobStatus) -> Result:
     """The result of a finished job, or the exception for how it ended."""
     if job.status == "succeeded":
@@ -99,3 +111,17 @@ def poll_delays() -> Iterator[float]:
     while True:
         yield delay
         delay = min(delay * 1.5, 2.0)
+
+
+def queue_updates(callback: QueueUpdate, with_logs: bool) -> Callable[[Event], object]:
+    """The progress and preview messages for a `subscribe` callback; progress log lines
+    (`message`) only `with_logs`."""
+
+    def notify(event: Event) -> object:
+        if isinstance(event, ProgressEvent):
+            return callback(event if with_logs else dataclasses.replace(event, message=None))
+        if isinstance(event, PreviewEvent):
+            return callback(event)
+        return None
+
+    return notify

@@ -4,7 +4,8 @@ The key goes in the upgrade request's `Authorization` header, never in a message
 connection lost before the server accepted the job sends the same `generate` again — it
 carries an idempotency key, so the server answers with the job the first one made, never a
 second one; lost after, the job is followed again with `subscribe` from the last `seq`
-seen, so the caller sees no gap and no duplicate.
+seen, so the caller sees no gap and no duplicate. A `generate` refused for the key's rate
+is sent again after the server's `retry_after`, as an HTTP 429 is.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from abstrakt._http import Options
 from abstrakt.errors import (
     AbstraktError,
     APIConnectionError,
+    RateLimitError,
     error_for_status,
-    error_for_stream_code,
+    error_for_stream_message,
 )
 from abstrakt.events import AcceptedEvent, ErrorEvent, Event, UnknownEvent, parse_message
 from abstrakt.sse import JobCursor
@@ -60,7 +62,7 @@ class GenerateSession:
             return None
         event = parse_message(data)
         if isinstance(event, ErrorEvent) and event.job_id is None:
-            raise error_for_stream_code(event.code, event.message)
+            raise error_for_stream_message(data)
         if isinstance(event, AcceptedEvent):
             if self.cursor is not None:
                 return None
@@ -105,9 +107,11 @@ def stream_sync(options: Options, body: dict[str, Any]) -> Iterator[Event]:
                     yield event
                     if session.done:
                         return
-            error = APIConnectionError("the server closed the stream before the job ended")
+            error: AbstraktError = APIConnectionError("the server closed the stream early")
         except InvalidStatus as exc:
             raise _refused(exc) from exc
+        except RateLimitError as exc:
+            error = exc  # only a `generate` is rate-limited: sent again after the wait
         except _LOST as exc:
             error = _lost(exc)
         delay = options.retry_delay(error, failures)
@@ -136,9 +140,11 @@ async def stream_async(options: Options, body: dict[str, Any]) -> AsyncIterator[
                     yield event
                     if session.done:
                         return
-            error = APIConnectionError("the server closed the stream before the job ended")
+            error: AbstraktError = APIConnectionError("the server closed the stream early")
         except InvalidStatus as exc:
             raise _refused(exc) from exc
+        except RateLimitError as exc:
+            error = exc  # only a `generate` is rate-limited: sent again after the wait
         except _LOST as exc:
             error = _lost(exc)
         delay = options.retry_delay(error, failures)

@@ -15,27 +15,26 @@ from typing import Any
 import httpx
 
 from abstrakt import _ws
-from abstrakt._http import AsyncTransport, Options
+from abstrakt._http import AsyncTransport, Options, is_event_stream, stream_refused
 from abstrakt._jobs import (
     JobStatus,
+    QueueUpdate,
+    known_from_answer,
     outcome_of_event,
     outcome_of_status,
     poll_delays,
+    queue_updates,
     submit_body,
 )
-from abstrakt.client import _is_event_stream, queue_updates, stream_refused
 from abstrakt.errors import (
     APIConnectionError,
     APIStatusError,
     JobTimeoutError,
     StreamUnavailableError,
 )
-from abstrakt.events import CompleteEvent, ErrorEvent, Event, PreviewEvent, ProgressEvent
+from abstrakt.events import CompleteEvent, ErrorEvent, Event
 from abstrakt.result import Result
 from abstrakt.sse import JobCursor, SSEDecoder
-
-# A callback may be a plain function or a coroutine function.
-AsyncQueueUpdate = Callable[[ProgressEvent | PreviewEvent], object]
 
 
 class AsyncJobHandle:
@@ -52,10 +51,8 @@ class AsyncJobHandle:
         self.id = job_id
         self._cursor = JobCursor(job_id)
         self._final: CompleteEvent | ErrorEvent | None = None
-        self._known: JobStatus | None = None
-        result = (accepted or {}).get("result")
-        if (accepted or {}).get("status") == "succeeded" and isinstance(result, Mapping):
-            self._known = JobStatus.from_json({"id": job_id, **(accepted or {})})
+        # Set once the job is known to have ended without its last message seen here.
+        self._known: JobStatus | None = known_from_answer(job_id, accepted)
 
     def __repr__(self) -> str:
         return f"AsyncJobHandle(id={self.id!r})"
@@ -88,18 +85,19 @@ class AsyncJobHandle:
     async def _wait(
         self, timeout: float | None, on_event: Callable[[Event], object] | None
     ) -> Result:
-        if self._known is not None and self._known.done:
-            return outcome_of_status(self._known)
+        scope = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with scope:
                 return await self._wait_unbounded(on_event)
         except TimeoutError as exc:
+            if not scope.expired():
+                raise
             raise JobTimeoutError(
                 f"job {self.id} did not end within {timeout:g} s", job_id=self.id
             ) from exc
 
     async def _wait_unbounded(self, on_event: Callable[[Event], object] | None) -> Result:
-        if self._final is None:
+        if self._final is None and not (self._known and self._known.done):
             cursor = JobCursor(self.id, self._cursor.last_seq)
             try:
                 async for event in self._follow(cursor):
@@ -109,8 +107,10 @@ class AsyncJobHandle:
                             await answer
             except (StreamUnavailableError, APIConnectionError):
                 return await self._poll()
-        assert self._final is not None
-        return outcome_of_event(self._final)
+        if self._final is not None:
+            return outcome_of_event(self._final)
+        assert self._known is not None
+        return outcome_of_status(self._known)
 
     async def _poll(self) -> Result:
         for delay in poll_delays():
@@ -124,27 +124,31 @@ class AsyncJobHandle:
     async def _follow(self, cursor: JobCursor) -> AsyncIterator[Event]:
         failures = 0
         opened = False
+        retry_ms: int | None = None
         while not cursor.done:
+            decoder: SSEDecoder | None = None
+            delivered = False
             try:
                 async with self._transport.stream(
                     f"{self.path}/events", headers=cursor.headers()
                 ) as response:
-                    if not _is_event_stream(response):
+                    if not is_event_stream(response):
                         raise StreamUnavailableError(
                             f"{self.path}/events answered {response.headers.get('content-type')}"
                         )
-                    opened = True
-                    decoder = SSEDecoder()
+                    opened, decoder = True, SSEDecoder()
                     async for line in response.aiter_lines():
                         sse = decoder.feed(line)
                         event = cursor.accept(sse) if sse is not None else None
                         if event is None:
                             continue
-                        failures = 0
+                        failures, delivered = 0, True
                         self._note(event)
                         yield event
                         if cursor.done:
                             return
+                if not delivered and await self._ended_before(cursor):
+                    return
                 error: Exception = APIConnectionError(
                     f"{self.path}/events closed before the job ended"
                 )
@@ -157,11 +161,21 @@ class AsyncJobHandle:
                 raise
             except APIConnectionError as exc:
                 error = exc
-            delay = self._transport.options.retry_delay(error, failures)
+            if decoder is not None:
+                failures = 0 if decoder.pinged else failures
+                retry_ms = decoder.retry_ms or retry_ms
+            delay = self._transport.options.reconnect_delay(error, failures, retry_ms)
             if delay is None:
                 raise error
             await asyncio.sleep(delay)
             failures += 1
+
+    async def _ended_before(self, cursor: JobCursor) -> bool:
+        job = await self.status()
+        if job.done:
+            self._known = job
+            cursor.done = True
+        return job.done
 
     def _note(self, event: Event) -> None:
         if isinstance(event, CompleteEvent | ErrorEvent) and event.job_id is not None:
@@ -230,7 +244,7 @@ class AsyncAbstraktClient:
         model: str,
         arguments: Mapping[str, Any],
         *,
-        on_queue_update: AsyncQueueUpdate | None = None,
+        on_queue_update: QueueUpdate | None = None,
         on_enqueue: Callable[[str], object] | None = None,
         with_logs: bool = False,
         timeout: float | None = None,

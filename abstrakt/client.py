@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
@@ -11,12 +11,15 @@ from typing import Any
 import httpx
 
 from abstrakt import _ws
-from abstrakt._http import Options, Transport
+from abstrakt._http import Options, Transport, is_event_stream, stream_refused
 from abstrakt._jobs import (
     JobStatus,
+    QueueUpdate,
+    known_from_answer,
     outcome_of_event,
     outcome_of_status,
     poll_delays,
+    queue_updates,
     submit_body,
 )
 from abstrakt.errors import (
@@ -25,11 +28,9 @@ from abstrakt.errors import (
     JobTimeoutError,
     StreamUnavailableError,
 )
-from abstrakt.events import CompleteEvent, ErrorEvent, Event, PreviewEvent, ProgressEvent
+from abstrakt.events import CompleteEvent, ErrorEvent, Event
 from abstrakt.result import Result
 from abstrakt.sse import JobCursor, SSEDecoder
-
-QueueUpdate = Callable[[ProgressEvent | PreviewEvent], object]
 
 
 class Deadline:
@@ -52,17 +53,6 @@ class Deadline:
         return left
 
 
-def stream_refused(error: APIStatusError) -> bool:
-    """Whether an error opening `/events` may mean the server has no such route (an older
-    server): then the job's own URL decides between "no stream" and "no job"."""
-    return error.status_code in (404, 405, 501)
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    content_type: str = response.headers.get("content-type", "")
-    return content_type.startswith("text/event-stream")
-
-
 class JobHandle:
     """A job submitted (or found again with `AbstraktClient.get_handle`)."""
 
@@ -73,11 +63,8 @@ class JobHandle:
         self.id = job_id
         self._cursor = JobCursor(job_id)
         self._final: CompleteEvent | ErrorEvent | None = None
-        self._known: JobStatus | None = None
-        result = (accepted or {}).get("result")
-        if (accepted or {}).get("status") == "succeeded" and isinstance(result, Mapping):
-            # A cache hit is born succeeded: its result came with the answer.
-            self._known = JobStatus.from_json({"id": job_id, **(accepted or {})})
+        # Set once the job is known to have ended without its last message seen here.
+        self._known: JobStatus | None = known_from_answer(job_id, accepted)
 
     def __repr__(self) -> str:
         return f"JobHandle(id={self.id!r})"
@@ -122,9 +109,7 @@ class JobHandle:
         return self._follow(self._cursor, Deadline(None, self.id))
 
     def _wait(self, deadline: Deadline, on_event: Callable[[Event], object] | None) -> Result:
-        if self._known is not None and self._known.done:
-            return outcome_of_status(self._known)
-        if self._final is None:
+        if self._final is None and not (self._known and self._known.done):
             # A cursor of its own: waiting does not move where `events()` resumes.
             cursor = JobCursor(self.id, self._cursor.last_seq)
             try:
@@ -133,8 +118,13 @@ class JobHandle:
                         on_event(event)
             except (StreamUnavailableError, APIConnectionError):
                 return self._poll(deadline)
-        assert self._final is not None
-        return outcome_of_event(self._final)
+        return self._outcome()
+
+    def _outcome(self) -> Result:
+        if self._final is not None:
+            return outcome_of_event(self._final)
+        assert self._known is not None
+        return outcome_of_status(self._known)
 
     def _poll(self, deadline: Deadline) -> Result:
         for delay in poll_delays():
@@ -149,28 +139,32 @@ class JobHandle:
     def _follow(self, cursor: JobCursor, deadline: Deadline) -> Iterator[Event]:
         failures = 0
         opened = False
+        retry_ms: int | None = None
         while not cursor.done:
+            decoder: SSEDecoder | None = None
+            delivered = False
             try:
                 with self._transport.stream(
                     f"{self.path}/events", headers=cursor.headers(), read_s=deadline.left()
                 ) as response:
-                    if not _is_event_stream(response):
+                    if not is_event_stream(response):
                         raise StreamUnavailableError(
                             f"{self.path}/events answered {response.headers.get('content-type')}"
                         )
-                    opened = True
-                    decoder = SSEDecoder()
+                    opened, decoder = True, SSEDecoder()
                     for line in response.iter_lines():
                         deadline.left()
                         sse = decoder.feed(line)
                         event = cursor.accept(sse) if sse is not None else None
                         if event is None:
                             continue
-                        failures = 0
+                        failures, delivered = 0, True
                         self._note(event)
                         yield event
                         if cursor.done:
                             return
+                if not delivered and self._ended_before(cursor):
+                    return
                 error: Exception = APIConnectionError(
                     f"{self.path}/events closed before the job ended"
                 )
@@ -184,11 +178,24 @@ class JobHandle:
             except APIConnectionError as exc:
                 deadline.left()  # a read cut short by the deadline is a timeout, not a drop
                 error = exc
-            delay = self._transport.options.retry_delay(error, failures)
+            if decoder is not None:
+                failures = 0 if decoder.pinged else failures  # it worked for a while
+                retry_ms = decoder.retry_ms or retry_ms
+            delay = self._transport.options.reconnect_delay(error, failures, retry_ms)
             if delay is None:
                 raise error
-            time.sleep(delay)
+            left = deadline.left()
+            time.sleep(delay if left is None else min(delay, left))
             failures += 1
+
+    def _ended_before(self, cursor: JobCursor) -> bool:
+        """After a stream that closed with nothing new: whether the job had already ended
+        at or before the cursor (a resume past its last message), rather than a drop."""
+        job = self.status()
+        if job.done:
+            self._known = job
+            cursor.done = True
+        return job.done
 
     def _note(self, event: Event) -> None:
         if isinstance(event, CompleteEvent | ErrorEvent) and event.job_id is not None:
@@ -215,6 +222,9 @@ class AbstraktClient:
     ) -> None:
         self.options = Options.resolve(base_url, api_key, timeout=timeout, max_retries=max_retries)
         self._transport = Transport(self.options, http_client)
+        if http_client is None:
+            # Code that never closes its client (the seed's does not) leaks no connections.
+            weakref.finalize(self, self._transport.http.close)
 
     def __enter__(self) -> AbstraktClient:
         return self
@@ -301,16 +311,3 @@ class AbstraktClient:
 
     def cancel(self, job_id: str) -> str:
         return self.get_handle(job_id).cancel()
-
-
-def queue_updates(callback: Callable[[Any], object], with_logs: bool) -> Callable[[Event], object]:
-    """The progress and preview messages for a `subscribe` callback."""
-
-    def notify(event: Event) -> object:
-        if isinstance(event, ProgressEvent):
-            return callback(event if with_logs else dataclasses.replace(event, message=None))
-        if isinstance(event, PreviewEvent):
-            return callback(event)
-        return None
-
-    return notify

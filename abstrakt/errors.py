@@ -168,19 +168,29 @@ def error_for_status(
 # Codes of WebSocket error messages that mean the same as an HTTP status.
 _STREAM_CODES: dict[str, int] = {
     "unauthorized": 401,
-    "invalid_input": 422,
-    "invalid_request": 422,
-    "not_found": 404,
     "over_budget": 402,
+    "not_found": 404,
+    "conflict": 409,
+    "invalid_transition": 409,
+    "invalid_input": 422,
     "rate_limited": 429,
     "too_many_in_flight": 429,
 }
 
 
-def error_for_stream_code(code: str, message: str) -> AbstraktError:
-    """A WebSocket error that is not a job's end: the HTTP exception for the same refusal
-    when there is one, else a `StreamError`."""
+def error_for_stream_message(data: dict[str, Any]) -> AbstraktError:
+    """A WebSocket `error` that is not a job's end: the HTTP exception for the same refusal
+    when there is one (with the per-field `errors` in its message), else a `StreamError`."""
+    code = str(data.get("code", "error"))
+    message = str(data.get("message", ""))
+    if data.get("errors"):
+        message = f"{message}: {detail_message(data['errors'])}"
     status = _STREAM_CODES.get(code)
     if status is None:
         return StreamError(message, code=code)
-    return error_for_status(status, {"detail": message})
+    retry_after = data.get("retry_after")
+    return error_for_status(
+        status,
+        {"detail": message},
+        retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+    )

@@ -19,7 +19,7 @@ from abstrakt.events import Event, ends_job, parse_message
 class ServerSentEvent:
     event: str
     data: str
-    id: str | None
+    id: str | None  # this event's own `id` field (not the one carried over from before)
     retry_ms: int | None
 
 
@@ -32,11 +32,17 @@ class SSEDecoder:
         self._data: list[str] = []
         self._id: str | None = None
         self._retry: int | None = None
+        # The stream's "last event id" persists across events without one (the standard's
+        # rule for reconnecting); a message's own number is only the id sent with it.
+        self.last_event_id: str | None = None
+        self.retry_ms: int | None = None  # the server's wish for the reconnection delay
+        self.pinged = False  # a keep-alive came: the connection was working
 
     def feed(self, line: str) -> ServerSentEvent | None:
         if line == "":
             return self._dispatch()
         if line.startswith(":"):
+            self.pinged = True
             return None
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
@@ -46,9 +52,9 @@ class SSEDecoder:
         elif name == "data":
             self._data.append(value)
         elif name == "id" and "\0" not in value:
-            self._id = value
+            self._id = self.last_event_id = value
         elif name == "retry" and value.isdigit():
-            self._retry = int(value)
+            self._retry = self.retry_ms = int(value)
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
@@ -60,8 +66,7 @@ class SSEDecoder:
                 id=self._id,
                 retry_ms=self._retry,
             )
-        # The id persists across events (it is the stream's "last event id"); the rest resets.
-        self._event, self._data, self._retry = "", [], None
+        self._event, self._data, self._id, self._retry = "", [], None, None
         return event
 
 

@@ -53,6 +53,7 @@ def test_events_in_order_and_resumed_from_the_handle(sdk: AbstraktClient) -> Non
     assert complete.video_url == complete.result.video.url
     assert handle.last_seq == complete.seq
     assert list(handle.events()) == []  # the job's stream has ended
+    assert list(sdk.get_handle(handle.id).events(after=handle.last_seq)) == []
     assert seqs(list(handle.events(after=0))) == seqs(events)  # a replay from the start
 
 
