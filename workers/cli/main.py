@@ -42,7 +42,7 @@ def _cmd_api(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         # WebSocket pings keep idle streams open through proxies and find dead peers.
-        ws="websockets",
+        ws="websockets-sansio",
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         ws_max_size=get_settings().max_body_bytes,
