@@ -50,6 +50,7 @@
 
   let models = new Map(); // id -> the catalog's entry, available ones only
   let run = null; // the job being followed: {ws, jobId, started, timer, ended}
+  let loadingKey = null; // the key whose models are being fetched
 
   // --- the key -----------------------------------------------------------------------
   function storedKey() {
@@ -75,14 +76,18 @@
       el.modelHelp.textContent = "Enter an API key to load the models.";
       return;
     }
+    if (key === loadingKey) return; // typing the key and clicking the button ask twice
     remember(KEY_STORE, key);
     el.modelHelp.textContent = "Loading the models…";
     let response;
+    loadingKey = key;
     try {
       response = await fetch("/v1/models", { headers: { Authorization: `Bearer ${key}` } });
     } catch (err) {
       el.modelHelp.textContent = `The API did not answer: ${err.message}`;
       return;
+    } finally {
+      loadingKey = null;
     }
     if (!response.ok) {
       el.modelHelp.textContent = `The models could not be loaded (${response.status}): ${

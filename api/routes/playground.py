@@ -14,9 +14,13 @@ from fastapi.responses import FileResponse
 router = APIRouter(tags=["playground"], include_in_schema=False)
 
 PAGE_DIR = Path(__file__).resolve().parent.parent / "playground"
-ASSETS = {"playground.js": "text/javascript", "playground.css": "text/css"}
+ASSETS = {
+    "playground.js": "text/javascript",
+    "playground.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+}
 
-# Same origin only: the page, its two files, its API calls and the stream. Images and media
+# Same origin only: the page, its files, its API calls and the stream. Images and media
 # may come from wherever storage serves them (PUBLIC_BASE_URL, object storage).
 HEADERS = {
     "Content-Security-Policy": (

@@ -16,6 +16,8 @@ from api.routes.playground import ASSETS, PAGE_DIR
 
 # Any scheme://… or a protocol-relative "//host" in a quoted string or a CSS url().
 ABSOLUTE_URL = re.compile(r"[a-z][a-z0-9+.-]*://|[\"'(]\s*//", re.IGNORECASE)
+# A name, never fetched: a standalone SVG must declare its namespace.
+SVG_NAMESPACE = 'xmlns="http://www.w3.org/2000/svg"'
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "poster", "srcset", "data"}
 
 
@@ -47,7 +49,11 @@ class TestPlayground:
     def test_page_names_only_its_own_files(self, anonymous: TestClient) -> None:
         parser = References()
         parser.feed(anonymous.get("/playground").text)
-        assert sorted(parser.urls) == ["/playground/playground.css", "/playground/playground.js"]
+        assert sorted(parser.urls) == [
+            "/playground/favicon.svg",
+            "/playground/playground.css",
+            "/playground/playground.js",
+        ]
         for url in parser.urls:
             response = anonymous.get(url)
             assert response.status_code == 200, url
@@ -55,7 +61,7 @@ class TestPlayground:
 
     @pytest.mark.parametrize("name", ["index.html", *ASSETS])
     def test_no_file_references_an_outside_url(self, name: str) -> None:
-        text = (PAGE_DIR / name).read_text()
+        text = (PAGE_DIR / name).read_text().replace(SVG_NAMESPACE, "")
         assert not ABSOLUTE_URL.findall(text)
         assert "@import" not in text
         assert "url(" not in text
