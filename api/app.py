@@ -8,7 +8,18 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
-from api.routes import health, jobs, models, playground, prewarm, providers, usage
+from api.live import lifespan
+from api.routes import (
+    health,
+    job_events,
+    jobs,
+    models,
+    playground,
+    prewarm,
+    providers,
+    stream,
+    usage,
+)
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
 from workers.settings import get_settings
@@ -21,6 +32,7 @@ def create_app() -> FastAPI:
         title="abstrakt-queue",
         description="Asynchronous AI media generation: submit a job, poll it, fetch the file.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     errors.install(app)
     warn_if_disabled()
@@ -30,11 +42,13 @@ def create_app() -> FastAPI:
     # for it too (the dependency runs once per request either way).
     keyed = [Depends(current_caller)]
     app.include_router(jobs.router, dependencies=keyed)
+    app.include_router(job_events.router, dependencies=keyed)
     app.include_router(models.router, dependencies=keyed)
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(usage.router, dependencies=keyed)
     app.include_router(health.router)
+    app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     app.include_router(playground.router)  # the page asks for the key its calls send
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     # Local storage is served here; with object storage the URLs point elsewhere. Files need

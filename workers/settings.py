@@ -145,6 +145,15 @@ class Settings(BaseSettings):
     # The largest request body the API reads; a larger one is refused with 413.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
+    # Live progress (WebSocket, SSE): fan-out through this Redis; empty = the broker when it
+    # is Redis, "none" = no Redis (subscribers tail the event table, progress estimates go to
+    # files under var_dir/live). Subscribers also re-read the log every `live_catchup_s`
+    # (0 = 0.1 s without Redis, 1 s with it), which repairs a lost publish.
+    live_redis_url: str = ""
+    live_catchup_s: float = Field(default=0.0, ge=0, le=60)
+    # How often a worker publishes a progress estimate while a phase runs.
+    live_progress_interval_s: float = Field(default=0.25, gt=0, le=10)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
@@ -169,6 +178,9 @@ class Settings(BaseSettings):
     def _cache_defaults(self) -> Settings:
         self.cache_redis_url = self._broker_redis_unless_set(self.cache_redis_url)
         self.rate_limit_redis_url = self._broker_redis_unless_set(self.rate_limit_redis_url)
+        self.live_redis_url = self._broker_redis_unless_set(self.live_redis_url)
+        if self.live_catchup_s == 0:
+            self.live_catchup_s = 1.0 if self.live_redis_url else 0.1
         from workers.schedule import Cron  # a leaf module: no settings import
 
         Cron.parse(self.prewarm_cron)  # refuse a bad expression at start, not at first run
@@ -184,6 +196,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def live_dir(self) -> Path:
+        return (self.var_dir / "live").resolve()
 
     @property
     def broker_dir(self) -> Path:

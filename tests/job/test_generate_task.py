@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from workers.job.run import local as local_run
 from workers.job.state import attempt
 from workers.job.tasks import generate, sweep
 from workers.media.probe import probe
+from workers.media.render import Frame
 from workers.provider.local import LocalProvider, Rendered
 from workers.settings import get_settings
 
@@ -28,7 +30,12 @@ PHASES = ["queue_wait", "model_loading", "generation", "encoding", "upload"]
 
 
 class ExplodingProvider(LocalProvider):
-    def generate(self, model: str, params: dict[str, Any]) -> Rendered:
+    def generate(
+        self,
+        model: str,
+        params: dict[str, Any],
+        on_first_frame: Callable[[Frame], None] | None = None,
+    ) -> Rendered:
         raise RuntimeError("GPU caught fire")
 
 

@@ -37,7 +37,17 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        # WebSocket pings keep idle streams open through proxies and find dead peers.
+        ws="websockets",
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        ws_max_size=get_settings().max_body_bytes,
+    )
     return 0
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.errors import NotFound
 from workers.job import repository
+from workers.job.live.messages import Durable
+from workers.job.models import Job, JobEvent
 from workers.job.schemas import CostRead, JobError, JobRead, PhaseRead, ProviderRead
 
 
@@ -60,3 +63,35 @@ def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -
 
 def _usd(micros: int | None) -> float | None:
     return None if micros is None else micros / 1_000_000
+
+
+def job_log(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> list[Durable]:
+    """A job's whole event log, in order; `NotFound` for an unknown or another owner's job."""
+    job = repository.get(session, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        raise NotFound(f"no job with id {job_id}")
+    return log_after(session, job_id, 0)
+
+
+def log_after(session: Session, job_id: uuid.UUID, after: int) -> list[Durable]:
+    rows = session.execute(
+        select(JobEvent.seq, JobEvent.type, JobEvent.payload)
+        .where(JobEvent.job_id == job_id, JobEvent.seq > after)
+        .order_by(JobEvent.seq)
+    )
+    return [Durable(job_id, seq, type_, payload) for seq, type_, payload in rows]
+
+
+def events_behind(session: Session, delivered: dict[uuid.UUID, int]) -> list[Durable]:
+    """The events of the jobs in `delivered` past the seq given for each, in order per job:
+    one query for where the jobs stand, one per job that moved."""
+    behind: list[Durable] = []
+    ids = list(delivered)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Job.id, Job.last_event_seq).where(Job.id.in_(ids[start : start + 500]))
+        )
+        for job_id, last_seq in rows:
+            if last_seq > delivered[job_id]:
+                behind.extend(log_after(session, job_id, delivered[job_id]))
+    return behind

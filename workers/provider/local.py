@@ -7,6 +7,7 @@ so every phase of a job is measurable without a GPU or a network.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,23 @@ class LocalProvider:
     def load(self, model: str) -> None:
         time.sleep(self.model_loading_s)  # stands in for reading weights into memory
 
-    def generate(self, model: str, params: dict[str, Any]) -> Rendered:
-        time.sleep(self.generation_s)  # stands in for the model's sampling steps
+    def generate(
+        self,
+        model: str,
+        params: dict[str, Any],
+        on_first_frame: Callable[[Frame], None] | None = None,
+    ) -> Rendered:
+        """Render the output; a video's first frame is drawn first and handed to
+        `on_first_frame` before the rest (a preview while the model works)."""
         prompt, width, height = params["prompt"], params["width"], params["height"]
         seed = params.get("seed", 0)
         duration = params.get("duration")
         if duration is None:
+            time.sleep(self.generation_s)  # stands in for the model's sampling steps
             return Rendered([render_image(prompt, width, height, seed)], None)
+        if on_first_frame is not None:
+            on_first_frame(render_image(prompt, width, height, seed))
+        time.sleep(self.generation_s)
         return Rendered(render_keyframes(prompt, width, height, duration, seed), float(duration))
 
     def encode(self, rendered: Rendered, workdir: Path) -> OutputFile:

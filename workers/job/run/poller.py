@@ -18,6 +18,7 @@ from workers.catalog.registry import get_model
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.job.live import signals
 from workers.job.messages import finalize_after_commit
 from workers.job.state import attempt, hosted
 from workers.job.state.hosted import PollTicket
@@ -76,6 +77,9 @@ def check(ticket: PollTicket) -> None:
         )
         if advance.finalize:
             finalize_after_commit(session, ticket.job_id)
+    signals.publish_remote(
+        ticket.job_id, status, elapsed_s=elapsed, expected_s=spec.typical_latency_s
+    )
 
 
 def _give_up(ticket: PollTicket, elapsed: float) -> None:

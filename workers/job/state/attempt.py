@@ -20,6 +20,7 @@ from workers.errors import Conflict, NotFound
 from workers.job import repository
 from workers.job.models import Job, Phase
 from workers.job.state import phases
+from workers.job.state.events import append_event
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus, SubmitState
 from workers.provider_health.circuit import Wait, open_wait
@@ -143,6 +144,15 @@ def record_phase(
         return False
     phases.record(session, job, phase, started_at, duration_ms)
     job.lease_expires_at = utcnow() + timedelta(seconds=lease_s)
+    return True
+
+
+def record_preview(session: Session, attempt: Attempt, frame_url: str) -> bool:
+    """Log an early frame of the attempt's output; False if the attempt is no longer ours."""
+    job = locked_current(session, attempt)
+    if job is None:
+        return False
+    append_event(session, job, "preview", {"frame_url": frame_url, "source": "first_frame"})
     return True
 
 

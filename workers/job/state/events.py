@@ -7,14 +7,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workers.db.base import utcnow
+from workers.job.live import publish
 from workers.job.models import Job, JobEvent
 
 
 def append_event(session: Session, job: Job, type_: str, payload: dict[str, Any]) -> JobEvent:
-    """Append an event; the caller holds the job row (created it, or locked it for update)."""
+    """Append an event; the caller holds the job row (created it, or locked it for update).
+
+    Live subscribers get it once the transaction commits (`live.publish`).
+    """
     job.last_event_seq += 1
     event = JobEvent(
         job_id=job.id, seq=job.last_event_seq, type=type_, payload=payload, created_at=utcnow()
     )
     session.add(event)
+    publish.event_after_commit(session, job.id, event.seq, type_, payload)
     return event
