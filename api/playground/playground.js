@@ -261,7 +261,7 @@
         finish();
         break;
       case "error":
-        showError(data.code, data.message);
+        showError(data.code, data.message, data.errors);
         finish();
         break;
       default:
@@ -322,9 +322,13 @@
     }
   }
 
-  function showError(code, message) {
+  function showError(code, message, errors) {
     el.errorCode.textContent = code || "error";
-    el.errorMessage.textContent = message || "";
+    // An invalid request names each field and what is allowed.
+    const fields = Array.isArray(errors)
+      ? errors.map((e) => `${(e.loc || []).join(".")}: ${e.msg}`)
+      : [];
+    el.errorMessage.textContent = [message || "", ...fields].join(" · ");
     el.error.hidden = false;
     el.progressText.textContent = "Failed";
   }

@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from playwright.sync_api import (
     WebSocketRoute,
     sync_playwright,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devtools.processes import free_port, start, stop, wait_for, worker_answers
 from workers.celery_app import app as celery_app
@@ -73,6 +73,8 @@ PLAYING = """() => {
   const video = document.querySelector("#result video");
   return video !== null && !video.paused && video.readyState >= 2 && video.currentTime > 0;
 }"""
+# The video plays, or the page says why it never will (the test then fails at once).
+PLAYING_OR_FAILED = f"""() => ({PLAYING})() || !document.getElementById("error").hidden"""
 
 
 @pytest.fixture(scope="module")
@@ -175,24 +177,19 @@ class Visit:
         assert not self.problems
 
 
-@contextmanager
-def screenshot_on_failure(page: Page, name: str) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=ARTIFACTS / f"{name}-failure.png", full_page=True)
-        raise
-
-
 @pytest.fixture
 def visit(browser: Browser, api_url: str, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    """A fresh page; a screenshot of it when the test fails."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(TIMELINE)
     page = context.new_page()
+    failed_before = request.session.testsfailed
     try:
-        with screenshot_on_failure(page, request.node.name):
-            yield Visit(page, api_url)
+        yield Visit(page, api_url)
+        # The test's own outcome is counted before its fixtures are torn down.
+        if request.session.testsfailed > failed_before:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=ARTIFACTS / f"{request.node.name}-failure.png", full_page=True)
     finally:
         context.close()
 
@@ -341,7 +338,7 @@ class TestRealStream:
     """The real `/v1/stream`, a real worker, a real video that plays."""
 
     def test_generates_a_video_that_plays(
-        self, visit: Visit, api_key: str, worker: subprocess.Popen[bytes]
+        self, visit: Visit, api_key: str, worker: subprocess.Popen[bytes], logs: Path
     ) -> None:
         received: list[dict[str, Any]] = []
         visit.page.on(
@@ -351,13 +348,21 @@ class TestRealStream:
         visit.open(api_key)
         visit.fill_video_job()
         visit.page.get_by_role("button", name="Generate").click()
-        visit.page.wait_for_function(PLAYING, timeout=WAIT_MS)
+        try:
+            visit.page.wait_for_function(PLAYING_OR_FAILED, timeout=WAIT_MS)
+            assert visit.page.evaluate(PLAYING)
+        except (PlaywrightTimeout, AssertionError):
+            pytest.fail(
+                f"no video played; the page showed {visit.shown()}, the stream sent "
+                f"{received}, the page met {visit.problems}\n"
+                + "\n".join(f"--- {f.name}\n{f.read_text()[-4000:]}" for f in logs.glob("*.log"))
+            )
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         visit.page.screenshot(path=ARTIFACTS / "playground.png", full_page=True)
         shown = visit.shown()
         kinds = [entry[0] for entry in shown]
-        assert any(kind == "progress" and 0 < value for kind, value in shown), shown
+        assert any(kind == "progress" and 0 < value < 100 for kind, value in shown), shown
         assert "preview" in kinds, (shown, received)
         assert kinds.index("preview") < kinds.index("video"), shown
         assert "error" not in kinds, shown
