@@ -290,6 +290,7 @@
         video.setAttribute(flag, "");
       }
       video.muted = true; // the attribute alone sets only the default: autoplay needs this
+      video.setAttribute("aria-label", "Generated video");
       video.src = data.video_url;
       nodes.push(video);
     } else if (Array.isArray(data.image_urls)) {

@@ -300,21 +300,30 @@ class TestProtocol:
         assert visit.page.locator("#progress-text").inner_text().startswith("100 %")
         visit.assert_stayed_home()
 
-    def test_shows_queue_position_phase_and_an_error(self, visit: Visit, api_key: str) -> None:
+    def test_shows_the_queue_position_and_cancels(self, visit: Visit, api_key: str) -> None:
         job = {"job_id": "4b3c0e0e-0000-4000-8000-000000000002"}
-        streams: list[WebSocketRoute] = []
+        sent: list[Any] = []
 
         def server(ws: WebSocketRoute) -> None:
             def answer(message: str | bytes) -> None:
-                ws.send(json.dumps({"type": "accepted", **job, "status": "queued"}))
-                ws.send(
-                    json.dumps(
-                        {"type": "progress", **job, "progress": 1, "phase": "queue_wait",
-                         "queue_position": 3}
-                    )
-                )  # fmt: skip
+                sent.append(json.loads(message))
+                if sent[-1]["action"] == "generate":
+                    ws.send(json.dumps({"type": "accepted", **job, "status": "queued"}))
+                    ws.send(
+                        json.dumps(
+                            {"type": "progress", **job, "progress": 1, "phase": "queue_wait",
+                             "queue_position": 3}
+                        )
+                    )  # fmt: skip
+                elif sent[-1]["action"] == "cancel":
+                    ws.send(json.dumps({"type": "canceled", **job, "status": "canceled"}))
+                    ws.send(
+                        json.dumps(
+                            {"type": "error", **job, "seq": 2, "code": "canceled",
+                             "message": "the job was canceled"}
+                        )
+                    )  # fmt: skip
 
-            streams.append(ws)
             ws.on_message(answer)
 
         visit.page.route_web_socket("**/v1/stream", server)
@@ -325,13 +334,37 @@ class TestProtocol:
         assert visit.page.locator("#phase").inner_text() == "Waiting in the queue"
         assert visit.page.get_by_role("button", name="Generate").is_disabled()
 
-        error = {"type": "error", **job, "code": "provider_error", "message": "it broke"}
-        streams[0].send(json.dumps(error))
+        visit.page.get_by_role("button", name="Cancel").click()
         alert = visit.page.get_by_role("alert")
         alert.wait_for(timeout=WAIT_MS)
-        assert alert.inner_text() == "provider_error it broke"
+        assert sent[1:] == [{"action": "cancel", "job_id": job["job_id"]}]
+        assert alert.inner_text() == "canceled the job was canceled"
         assert visit.page.get_by_role("button", name="Generate").is_enabled()
+        assert not visit.page.get_by_role("button", name="Cancel").is_visible()
         visit.assert_stayed_home()
+
+    def test_shows_each_field_an_invalid_request_gets_wrong(
+        self, visit: Visit, api_key: str
+    ) -> None:
+        def server(ws: WebSocketRoute) -> None:
+            refusal = {
+                "type": "error",
+                "code": "invalid_input",
+                "message": "the job request is not valid; see errors",
+                "errors": [{"loc": ["input", "duration"], "msg": "at most 10"}],
+            }
+            ws.on_message(lambda _: ws.send(json.dumps(refusal)))
+
+        visit.page.route_web_socket("**/v1/stream", server)
+        visit.open(api_key)
+        visit.fill_video_job()
+        visit.page.get_by_role("button", name="Generate").click()
+        alert = visit.page.get_by_role("alert")
+        alert.wait_for(timeout=WAIT_MS)
+        assert alert.inner_text() == (
+            "invalid_input the job request is not valid; see errors · input.duration: at most 10"
+        )
+        assert visit.page.locator("#job-id").inner_text() == "–"
 
 
 class TestRealStream:
