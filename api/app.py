@@ -9,7 +9,17 @@ from api import errors
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
-from api.routes import health, job_events, jobs, models, prewarm, providers, stream, usage
+from api.routes import (
+    health,
+    job_events,
+    jobs,
+    models,
+    playground,
+    prewarm,
+    providers,
+    stream,
+    usage,
+)
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
 from workers.settings import get_settings
@@ -28,8 +38,8 @@ def create_app() -> FastAPI:
     warn_if_disabled()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeaders)
-    # Every route but /healthz needs a key; routes that need its owner ask for it too (the
-    # dependency runs once per request either way).
+    # Every route but /healthz and /playground needs a key; routes that need its owner ask
+    # for it too (the dependency runs once per request either way).
     keyed = [Depends(current_caller)]
     app.include_router(jobs.router, dependencies=keyed)
     app.include_router(job_events.router, dependencies=keyed)
@@ -39,6 +49,7 @@ def create_app() -> FastAPI:
     app.include_router(usage.router, dependencies=keyed)
     app.include_router(health.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
+    app.include_router(playground.router)  # the page asks for the key its calls send
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     # Local storage is served here; with object storage the URLs point elsewhere. Files need
     # no key (a page's <video> tag cannot send one): their paths hold unguessable job ids.

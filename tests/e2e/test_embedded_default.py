@@ -10,11 +10,29 @@ import httpx
 import pytest
 
 from devtools.processes import answers, free_port, start, stop, wait_for
+from tests.e2e.live_helpers import Message, Socket
 from workers.media.probe import probe
 
 pytestmark = pytest.mark.e2e
 
 SERVER_SETTINGS = ("DATABASE_URL", "BROKER_URL", "VAR_DIR", "STORAGE_DIR", "PUBLIC_BASE_URL")
+
+
+def watch_over_websocket(base: str, key: str) -> list[Message]:
+    """Generate a video over the seed's WebSocket, preview first; its job's messages."""
+    with Socket(base) as socket:
+        socket.send(
+            {
+                "action": "generate",
+                "model": "local/video",
+                "input": {"prompt": "a kite over the sea", "duration": 2},
+                "preview": True,
+                "api_key": key,
+            }
+        )
+        accepted = socket.recv()
+        assert accepted["type"] == "accepted", accepted
+        return socket.until_end(accepted["job_id"])
 
 
 def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
@@ -60,11 +78,19 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
             assert video_url.startswith(base)
             downloaded = tmp_path / "video.mp4"
             downloaded.write_bytes(client.get(video_url).content)
+            live = watch_over_websocket(base, dev_key)
         info = probe(downloaded)
         assert (info.codec, info.width, info.height, info.duration_s) == ("h264", 854, 480, 2.0)
         assert (tmp_path / "var" / "abstrakt.sqlite3").exists()
     finally:
         code = stop(process)
     assert code == 0, log.read_text()
+    # Without Redis the stream tails the event table, and estimates come through files.
+    kinds = [m["type"] for m in live]
+    assert kinds[-1] == "complete"
+    assert "preview" in kinds
+    values = [m["progress"] for m in live if m["type"] == "progress"]
+    assert values == sorted(values)
+    assert values[-1] == 100
     assert "is up: API on" in log.read_text()
     assert f"new development API key: {dev_key}" in log.read_text()

@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import time
 import uuid
 from typing import Any
 
@@ -43,7 +42,7 @@ def _cmd_api(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         # WebSocket pings keep idle streams open through proxies and find dead peers.
-        ws="websockets",
+        ws="websockets-sansio",
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         ws_max_size=get_settings().max_body_bytes,
@@ -147,7 +146,11 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     if args.resolution:
         params["resolution"] = _resolution(args.resolution)
     request = JobCreate(
-        model=args.model, input=params, priority=args.priority, idempotency_key=args.key
+        model=args.model,
+        input=params,
+        priority=args.priority,
+        idempotency_key=args.key,
+        preview=args.preview,
     )
     caller = keys.acting_caller(args.api_key)
     accepted = producer.submit(request, caller=caller)
@@ -166,17 +169,15 @@ def _resolution(value: str) -> str | dict[str, int]:
 
 
 def _print_when_done(job_id: uuid.UUID, timeout_s: float, *, owner: str) -> int:
+    from workers.cli.progress import follow_until_done
     from workers.db.engine import session_scope
     from workers.job.reader import read_job
 
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with session_scope() as session:
-            job = read_job(session, job_id, owner=owner)
-        if job.status in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
-            print(job.model_dump_json(indent=2))
-            return 0 if job.status == "succeeded" else 1
-        time.sleep(0.2)  # polling the row; a progress stream comes with the events feature
+    follow_until_done(job_id, owner=owner, timeout_s=timeout_s)
+    with session_scope() as session:
+        job = read_job(session, job_id, owner=owner)
+    print(job.model_dump_json(indent=2))
+    return 0 if job.status == "succeeded" else 1
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:
@@ -296,7 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--seed", type=int)
     submit.add_argument("--priority", type=int, default=5)
     submit.add_argument("--key", help="idempotency key")
-    submit.add_argument("--wait", action="store_true", help="wait for the job to finish")
+    submit.add_argument(
+        "--wait", action="store_true", help="show live progress and wait for the job to finish"
+    )
+    submit.add_argument(
+        "--preview", action="store_true", help="video: render a first-frame preview too"
+    )
     submit.add_argument("--timeout", type=float, default=600.0)
     _api_key_argument(submit)
     submit.set_defaults(run=_cmd_submit)

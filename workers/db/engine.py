@@ -24,6 +24,9 @@ _sessionmaker: sessionmaker[Session] | None = None
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the API read while a worker writes; busy_timeout waits for a lock instead of
     # failing at once when two processes write at the same moment.
+    # The driver's own transaction handling is off: it would run a transaction's reads
+    # outside it (see `_sqlite_begin`).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -31,10 +34,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # SQLite has no row locks: `SELECT … FOR UPDATE` is a plain read there. Taking the
+    # database's write lock when a transaction begins makes the read-then-write of a job
+    # row (its next event number, its status) as safe as Postgres's row lock, across
+    # processes; other writers wait (busy_timeout), readers outside a transaction do not.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # Sized for the API's 40 request threads: a connection made and dropped per request
     # (pool overflow) costs more than the request itself. Idle slots open no connection.

@@ -39,8 +39,9 @@ def submit(request: JobCreate, *, caller: Caller = ANONYMOUS) -> Accepted:
     with session_scope() as session:
         outcome = intake.create_job(session, request, caller=caller)
         job = outcome.job
-        if outcome.needs_task:
-            messages.generate_after_commit(session, job.id, job.priority)
+        for made in (outcome, outcome.preview):
+            if made is not None and made.needs_task:
+                messages.generate_after_commit(session, made.job.id, made.job.priority)
         accepted = Accepted(
             id=job.id,
             status=job.status,

@@ -53,6 +53,7 @@ def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -
         source=job.source,
         cache_hit=job.cache_hit,
         joined_job_id=job.joined_job_id,
+        parent_job_id=job.parent_job_id,
         cost=CostRead(
             estimated_usd=_usd(job.estimated_cost_micros),
             actual_usd=_usd(job.actual_cost_micros),

@@ -21,6 +21,11 @@ class JobCreate(BaseModel):
         description="Answer from the result cache when it can; false forces a fresh generation "
         "(whose result still refreshes the cache).",
     )
+    preview: bool = Field(
+        default=False,
+        description="Video models: also render the prompt's first frame with a fast image "
+        "model; its URL arrives as a `preview` event well before the video.",
+    )
 
 
 class PhaseRead(BaseModel):
@@ -80,6 +85,9 @@ class JobRead(BaseModel):
     cache_hit: bool = Field(description="Answered from the result cache; no worker ran.")
     joined_job_id: uuid.UUID | None = Field(
         description="Single flight: the identical job whose generation this one shared."
+    )
+    parent_job_id: uuid.UUID | None = Field(
+        default=None, description="Preview first: the video job this image job previews."
     )
     cost: CostRead
 

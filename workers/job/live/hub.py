@@ -42,6 +42,8 @@ class Hub:
         self._pubsub: aioredis.client.PubSub | None = None
         self._redis: aioredis.Redis[bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed: set[str] = set()  # the job channels Redis sends us
+        self._subscribing = asyncio.Lock()
 
     async def start(self) -> None:
         if self._redis_url:
@@ -66,23 +68,40 @@ class Hub:
         """A queue of the job's live items, subscribed before this returns: a caller that
         reads the log after entering misses nothing published after that read."""
         queue: asyncio.Queue[Item] = asyncio.Queue()
-        subscribers = self._queues.setdefault(job_id, set())
-        first = not subscribers
-        subscribers.add(queue)
+        self._queues.setdefault(job_id, set()).add(queue)
         try:
-            if first and self._pubsub is not None:
-                with contextlib.suppress(RedisError, OSError):  # the catch-up loop covers it
-                    await self._pubsub.subscribe(publish.channel(job_id))
+            await self._sync_subscriptions()
             yield queue
         finally:
+            subscribers = self._queues.get(job_id, set())
             subscribers.discard(queue)
             if not subscribers:
-                del self._queues[job_id]
+                self._queues.pop(job_id, None)
                 self._delivered.pop(job_id, None)
                 self._progress_stamp.pop(job_id, None)
-                if self._pubsub is not None:
-                    with contextlib.suppress(RedisError, OSError):
-                        await self._pubsub.unsubscribe(publish.channel(job_id))
+                await self._sync_subscriptions()
+
+    async def _sync_subscriptions(self) -> None:
+        """Make the Redis subscription match the watched jobs. One change at a time, each
+        decided from the current watchers: an unsubscribe can never overtake a newer
+        subscribe to the same job, and many changes at once go out in one command."""
+        if self._pubsub is None:
+            return
+        async with self._subscribing:
+            wanted = {publish.channel(job_id) for job_id in self._queues}
+            pubsub = self._pubsub
+            if pubsub is None:
+                return
+            added, removed = wanted - self._subscribed, self._subscribed - wanted
+            try:
+                if added:
+                    await pubsub.subscribe(*added)
+                if removed:
+                    await pubsub.unsubscribe(*removed)
+            except (RedisError, OSError) as exc:  # the listener reconnects and resubscribes
+                log.warning("live.hub_subscribe_failed error=%s", exc)
+                return
+            self._subscribed = wanted
 
     def note_seen(self, job_id: uuid.UUID, seq: int) -> None:
         """A subscriber read the log up to `seq`: the catch-up loop starts after it."""
@@ -98,23 +117,36 @@ class Hub:
     async def _listen(self) -> None:
         """Read the Redis subscription, reconnecting (and resubscribing) after a failure."""
         while True:
+            client: aioredis.Redis[bytes] = aioredis.Redis.from_url(self._redis_url)
+            self._redis = client
             try:
-                self._redis = aioredis.Redis.from_url(self._redis_url)
-                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
                 # Always subscribed to something, so reading never returns at once.
-                await self._pubsub.subscribe(publish.channel("hub"))
-                for job_id in list(self._queues):
-                    await self._pubsub.subscribe(publish.channel(job_id))
+                await pubsub.subscribe(publish.channel("hub"))
+                async with self._subscribing:
+                    self._subscribed = set()
+                    self._pubsub = pubsub
+                await self._sync_subscriptions()
                 while True:
-                    message = await self._pubsub.get_message(timeout=30.0)
+                    message = await pubsub.get_message(timeout=30.0)
                     if message is not None and message["type"] == "message":
-                        self._dispatch(_parse(message["data"]))
+                        self._receive(message["data"])
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, ValueError, KeyError) as exc:
+            except (RedisError, OSError) as exc:
                 log.warning("live.hub_redis_lost error=%s", exc)
                 self._pubsub = None
+                with contextlib.suppress(RedisError, OSError):
+                    await client.aclose()  # type: ignore[attr-defined]  # stubs predate it
                 await asyncio.sleep(RECONNECT_S)
+
+    def _receive(self, data: bytes) -> None:
+        try:
+            item = _parse(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("live.hub_bad_message error=%r", exc)
+            return
+        self._dispatch(item)
 
     async def _catch_up(self) -> None:
         while True:

@@ -6,7 +6,10 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 
 1. the result cache settles the job's entry and its joined followers (`cache.settle`);
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
-   for a hit, a joined job, or a failure the provider does not bill.
+   for a hit, a joined job, or a failure the provider does not bill;
+3. a preview job tells its video job what it produced (`preview.announce`).
+
+Live subscribers need no hook: the terminal event reaches them after the commit.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from workers.job.models import Job
 from workers.job.state import (
     cache,  # a module import: cache → transitions → ended
     cost,
+    preview,
 )
 
 
@@ -24,3 +28,4 @@ def job_ended(session: Session, job: Job) -> None:
     """React to `job` having just become terminal; runs before its transaction commits."""
     cache.settle(session, job)
     cost.settle(job)
+    preview.announce(session, job)

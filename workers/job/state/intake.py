@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workers.catalog import preview
 from workers.catalog.availability import availability
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
@@ -29,6 +30,7 @@ from workers.job.state import cache, cost
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
 from workers.key.caller import ANONYMOUS, Caller
+from workers.media.formats import MediaKind
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ def request_hash(model: str, canonical_input: dict[str, Any], priority: int) -> 
 class Created:
     job: Job
     created: bool  # False when an idempotency key matched an existing job
+    preview: Created | None = None  # preview first: the image job previewing this video
 
     @property
     def needs_task(self) -> bool:
@@ -53,11 +56,19 @@ class Created:
         )
 
 
-def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMOUS) -> Created:
+def create_job(
+    session: Session,
+    request: JobCreate,
+    *,
+    caller: Caller = ANONYMOUS,
+    parent: Job | None = None,
+) -> Created:
     """Validate `request` and add its job, or return the job its idempotency key names.
 
     A fresh cached result makes the job succeed at once (a hit); an identical request being
-    generated right now is joined (single flight); see `workers.job.state.cache`.
+    generated right now is joined (single flight); see `workers.job.state.cache`. With
+    `preview`, a video job gets an image job previewing it (`Created.preview`); that job,
+    made with its `parent`, is part of its parent's request and admitted with it.
     Raises `InvalidInput` (nothing written), `Conflict` (key reused for another request),
     or what `admission.admit` raises for a job the caller's key may not add now.
     """
@@ -67,6 +78,8 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
     usable = availability(spec)
     if not usable.available:
         raise InvalidInput.at("model", msg=usable.reason or "unavailable")
+    if request.preview and spec.kind is not MediaKind.VIDEO:
+        raise InvalidInput.at("preview", msg=f"is for video models; {spec.id} makes {spec.kind}")
     canonical = normalize_input(spec, request.input)
     digest = request_hash(spec.id, canonical, request.priority)
     if request.idempotency_key is not None:
@@ -88,7 +101,8 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
         plan=plan,
         now=now,
     )
-    if found.cached is None:  # a hit adds nothing in flight and costs nothing
+    job.parent_job_id = parent.id if parent is not None else None
+    if found.cached is None and parent is None:  # a hit adds nothing in flight, costs nothing
         admission.admit(session, caller, estimate_usd=cost.estimate_usd(job), now=now)
     if found.cached is None:
         _queue(session, job)
@@ -99,7 +113,7 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
         session.flush()
         if job.job_status is JobStatus.QUEUED:
             cache.join_or_lead(session, job, plan, found, now, started)
-        return Created(job, created=True)
+        return Created(job, created=True, preview=_preview(session, request, spec, job, caller))
     try:
         with session.begin_nested():
             session.flush()
@@ -112,7 +126,26 @@ def create_job(session: Session, request: JobCreate, *, caller: Caller = ANONYMO
         return Created(_same_request(existing, digest), created=False)
     if job.job_status is JobStatus.QUEUED:
         cache.join_or_lead(session, job, plan, found, now, started)
-    return Created(job, created=True)
+    return Created(job, created=True, preview=_preview(session, request, spec, job, caller))
+
+
+def _preview(
+    session: Session, request: JobCreate, spec: ModelSpec, job: Job, caller: Caller
+) -> Created | None:
+    """The image job previewing a new video job (none for a job already answered)."""
+    if not request.preview or job.job_status is not JobStatus.QUEUED:
+        return None
+    image = preview.preview_model(spec)
+    if image is None:
+        log.info("job.no_preview_model job_id=%s model=%s", job.id, spec.id)
+        return None
+    preview_request = JobCreate(
+        model=image.id,
+        input=preview.preview_input(image, job.input),
+        priority=min(9, job.priority + 1),  # ahead of its video on a busy queue
+        cache=request.cache,
+    )
+    return create_job(session, preview_request, caller=caller, parent=job)
 
 
 def _new_job(
