@@ -11,6 +11,7 @@ is sent again after the server's `retry_after`, as an HTTP 429 is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,7 @@ from abstrakt.errors import (
     AbstraktError,
     APIConnectionError,
     RateLimitError,
+    StreamError,
     error_for_status,
     error_for_stream_message,
 )
@@ -32,6 +34,7 @@ from abstrakt.events import AcceptedEvent, ErrorEvent, Event, UnknownEvent, pars
 from abstrakt.sse import JobCursor
 
 PATH = "/v1/stream"
+POLICY_VIOLATION = 1008
 # Replies to our own protocol messages: not the job's news.
 _REPLIES = frozenset({"subscribed", "unsubscribed", "pong"})
 _LOST = (ConnectionClosed, InvalidHandshake, OSError, TimeoutError)
@@ -84,7 +87,13 @@ def _refused(exc: InvalidStatus) -> AbstraktError:
     return error_for_status(response.status_code, body)
 
 
-def _lost(exc: BaseException) -> APIConnectionError:
+def _lost_or_refused(exc: BaseException) -> APIConnectionError:
+    """The error to retry after for a lost connection; raises for a closing that refuses
+    (1008, policy violation: the server's refusal message, if any, was raised before)."""
+    if isinstance(exc, ConnectionClosed) and exc.rcvd is not None:
+        if exc.rcvd.code == POLICY_VIOLATION:
+            reason = exc.rcvd.reason or "the server refused the connection"
+            raise StreamError(reason, code="policy_violation") from exc
     return APIConnectionError(f"the stream connection was lost: {exc or type(exc).__name__}")
 
 
@@ -98,7 +107,8 @@ def stream_sync(options: Options, body: dict[str, Any]) -> Iterator[Event]:
                 additional_headers=options.headers(),
                 open_timeout=options.timeout_s,
             ) as ws:
-                ws.send(session.opening())
+                with contextlib.suppress(ConnectionClosed):
+                    ws.send(session.opening())  # a refusal may be on its way: read on
                 for raw in ws:
                     event = session.receive(raw)
                     if event is None:
@@ -113,7 +123,7 @@ def stream_sync(options: Options, body: dict[str, Any]) -> Iterator[Event]:
         except RateLimitError as exc:
             error = exc  # only a `generate` is rate-limited: sent again after the wait
         except _LOST as exc:
-            error = _lost(exc)
+            error = _lost_or_refused(exc)
         delay = options.retry_delay(error, failures)
         if delay is None:
             raise error
@@ -131,7 +141,8 @@ async def stream_async(options: Options, body: dict[str, Any]) -> AsyncIterator[
                 additional_headers=options.headers(),
                 open_timeout=options.timeout_s,
             ) as ws:
-                await ws.send(session.opening())
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.send(session.opening())  # a refusal may be on its way: read on
                 async for raw in ws:
                     event = session.receive(raw)
                     if event is None:
@@ -146,7 +157,7 @@ async def stream_async(options: Options, body: dict[str, Any]) -> AsyncIterator[
         except RateLimitError as exc:
             error = exc  # only a `generate` is rate-limited: sent again after the wait
         except _LOST as exc:
-            error = _lost(exc)
+            error = _lost_or_refused(exc)
         delay = options.retry_delay(error, failures)
         if delay is None:
             raise error

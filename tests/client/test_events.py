@@ -14,6 +14,7 @@ from abstrakt import (
     AsyncAbstraktClient,
     CompleteEvent,
     Event,
+    PreviewEvent,
     ProgressEvent,
 )
 from tests.client.proxy import cutting_proxy
@@ -40,13 +41,14 @@ def check_whole_log(events: list[Event]) -> None:
 
 
 def test_events_in_order_and_resumed_from_the_handle(sdk: AbstraktClient) -> None:
-    handle = sdk.submit("local/video", VIDEO)
+    handle = sdk.submit("local/video", VIDEO, preview=True)
     first = list(islice(handle.events(), 2))  # leave the loop early ...
     assert handle.last_seq == max(seqs(first))
     rest = list(handle.events())  # ... and go on from the handle: no gap, no duplicate
     events = first + rest
     check_whole_log(events)
     assert [e.phase for e in events if isinstance(e, ProgressEvent)][0] == "queue_wait"
+    assert any(isinstance(e, PreviewEvent) and e.frame_url for e in events)
     complete = events[-1]
     assert isinstance(complete, CompleteEvent)
     assert complete.job_id == handle.id

@@ -13,7 +13,9 @@ from abstrakt import (
     AsyncAbstraktClient,
     CompleteEvent,
     Event,
+    PreviewEvent,
 )
+from tests.client.conftest import served
 from tests.client.proxy import cutting_proxy
 from tests.client.test_events import SLOW_VIDEO, check_whole_log, seqs
 
@@ -21,7 +23,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_stream_generates_to_the_end(sdk: AbstraktClient, api_url: str, api_key: str) -> None:
-    events = list(sdk.stream("local/video", {"input": {"prompt": "a comet", "duration": 3}}))
+    video = {"input": {"prompt": "a comet", "duration": 3}}
+    events = list(sdk.stream("local/video", video, preview=True))
     accepted, *messages = events
     assert isinstance(accepted, AcceptedEvent)
     assert accepted.status == "queued"
@@ -33,6 +36,10 @@ def test_stream_generates_to_the_end(sdk: AbstraktClient, api_url: str, api_key:
     assert complete.video_url
     assert complete.video_url == complete.result.video.url
     assert sdk.status(accepted.job_id).status == "succeeded"
+    previews = [e for e in messages if isinstance(e, PreviewEvent)]
+    assert previews  # asked for: the preview image, and the renderer's first frame
+    for preview in previews:
+        assert served(preview.frame_url, api_url).headers["content-type"] == "image/png"
 
     async def image() -> list[Event]:
         async with AsyncAbstraktClient(api_key, api_url) as client:
