@@ -30,6 +30,8 @@ from abstrakt.errors import (
     APIConnectionError,
     APIStatusError,
     JobTimeoutError,
+    RateLimitError,
+    ServerError,
     StreamUnavailableError,
 )
 from abstrakt.events import CompleteEvent, ErrorEvent, Event
@@ -154,11 +156,13 @@ class AsyncJobHandle:
                 )
             except APIStatusError as exc:
                 if not opened and stream_refused(exc):
-                    await self.status()
+                    await self.status()  # NotFoundError when the job itself is unknown
                     raise StreamUnavailableError(
                         f"the server has no event stream for jobs ({exc})"
                     ) from exc
-                raise
+                if not isinstance(exc, RateLimitError | ServerError):
+                    raise
+                error = exc  # retried as any call is: after its Retry-After, or a backoff
             except APIConnectionError as exc:
                 error = exc
             if decoder is not None:

@@ -26,6 +26,8 @@ from abstrakt.errors import (
     APIConnectionError,
     APIStatusError,
     JobTimeoutError,
+    RateLimitError,
+    ServerError,
     StreamUnavailableError,
 )
 from abstrakt.events import CompleteEvent, ErrorEvent, Event
@@ -174,7 +176,9 @@ class JobHandle:
                     raise StreamUnavailableError(
                         f"the server has no event stream for jobs ({exc})"
                     ) from exc
-                raise
+                if not isinstance(exc, RateLimitError | ServerError):
+                    raise
+                error = exc  # retried as any call is: after its Retry-After, or a backoff
             except APIConnectionError as exc:
                 deadline.left()  # a read cut short by the deadline is a timeout, not a drop
                 error = exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -17,7 +18,9 @@ from abstrakt import (
     AuthenticationError,
     ConflictError,
     InvalidRequestError,
+    JobHandle,
     NotFoundError,
+    Result,
     StreamUnavailableError,
 )
 from devtools.processes import wait_for
@@ -87,6 +90,7 @@ def test_errors_are_typed_and_carry_the_servers_message(sdk: AbstraktClient, api
 
 
 def test_a_429_is_retried_after_its_retry_after(api_url: str) -> None:
+    """A submission, and the opening of a job's event stream, wait out the Retry-After."""
     key = make_key(rpm=60)  # one request back every second once the 60 are spent
     transport = Recording()
     with (
@@ -94,20 +98,41 @@ def test_a_429_is_retried_after_its_retry_after(api_url: str) -> None:
         AbstraktClient(key, api_url, http_client=httpx.Client(transport=transport)) as client,
     ):
 
-        def refused_then_answered() -> float | None:
-            while raw.get(f"{api_url}/v1/models").status_code != 429:
-                pass  # spend the bucket
-            transport.seen.clear()
-            started = time.monotonic()
-            client.submit("local/image", IMAGE)
-            statuses = [status for _, _, status in transport.seen]
-            # A token may come back between the spending and the submission: then again.
-            return time.monotonic() - started if statuses[0] == 429 else None
+        def refused_first(call: Callable[[], object]) -> Callable[[], float | None]:
+            def attempt() -> float | None:
+                while raw.get(f"{api_url}/v1/models").status_code != 429:
+                    pass  # spend the bucket
+                transport.seen.clear()
+                started = time.monotonic()
+                call()
+                # A token may come back between the spending and the call: then again.
+                return time.monotonic() - started if transport.seen[0][2] == 429 else None
 
-        elapsed = wait_for(refused_then_answered, 30, "a submission refused once with 429")
-    assert [s for _, _, s in transport.seen] == [429, 202]
-    assert elapsed >= 1.0  # Retry-After: 1
-    assert len({body["idempotency_key"] for body in transport.bodies[-2:]}) == 1
+            return attempt
+
+        handles: list[JobHandle] = []
+        elapsed = wait_for(
+            refused_first(lambda: handles.append(client.submit("local/image", IMAGE))),
+            30,
+            "a submission refused once with 429",
+        )
+        assert [s for _, _, s in transport.seen] == [429, 202]
+        assert elapsed >= 1.0  # Retry-After: 1
+        assert len({body["idempotency_key"] for body in transport.bodies[-2:]}) == 1
+
+        results: list[Result] = []
+        job_id = handles[-1].id
+        elapsed = wait_for(
+            refused_first(lambda: results.append(client.get_handle(job_id).result(timeout=30))),
+            30,
+            "an event stream refused once with 429",
+        )
+        assert [(p, s) for _, p, s in transport.seen] == [
+            (f"/v1/jobs/{job_id}/events", 429),
+            (f"/v1/jobs/{job_id}/events", 200),
+        ]
+        assert elapsed >= 1.0
+        assert results[-1].image.width == 64
 
 
 def test_a_lost_answer_to_a_submission_makes_one_job(api_url: str, api_key: str) -> None:
