@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -50,8 +50,9 @@ class Options:
     backoff_s: float = 0.5  # the first retry's wait; doubled for each retry after it
     max_backoff_s: float = 8.0
     max_retry_after_s: float = 60.0
-    # Live streams: the server sends a keep-alive every 15 s, so a longer silence means
-    # the connection is gone and the stream reconnects.
+    # A job's event stream: the server sends a keep-alive every 15 s, so a longer silence
+    # means the connection is gone and the stream reconnects. (The WebSocket has its own
+    # pings for that.)
     stream_idle_s: float = 45.0
 
     @classmethod
@@ -64,12 +65,15 @@ class Options:
         max_retries: int | None = None,
     ) -> Options:
         url = base_url or os.environ.get("ABSTRAKT_BASE_URL") or DEFAULT_BASE_URL
-        given = {"timeout_s": timeout, "max_retries": max_retries}
-        return cls(
+        options = cls(
             base_url=url.rstrip("/"),
             api_key=api_key or os.environ.get("ABSTRAKT_API_KEY") or None,
-            **{k: v for k, v in given.items() if v is not None},  # type: ignore[arg-type]
         )
+        if timeout is not None:
+            options = replace(options, timeout_s=timeout)
+        if max_retries is not None:
+            options = replace(options, max_retries=max_retries)
+        return options
 
     def headers(self) -> dict[str, str]:
         headers = {"User-Agent": f"abstrakt-python/{__version__}", "Accept": "application/json"}
