@@ -13,6 +13,7 @@ from abstrakt import (
     CompleteEvent,
     ErrorEvent,
     JobCanceledError,
+    JobTimeoutError,
     Result,
 )
 from tests.client.conftest import served
@@ -71,11 +72,14 @@ def test_submit_then_status_and_result(sdk: AbstraktClient) -> None:
     assert again.result().image.url == result.image.url
 
 
-def test_cancel_ends_the_job_canceled(sdk: AbstraktClient) -> None:
-    # Long enough to be queued or running when the cancel arrives.
+def test_a_wait_times_out_then_cancel_ends_the_job(sdk: AbstraktClient) -> None:
+    # Seconds of rendering: still queued or running when the wait gives up and the cancel comes.
     handle = sdk.submit(
         "local/video", {"input": {"prompt": "slow", "duration": 10, "resolution": "1080p"}}
     )
+    with pytest.raises(JobTimeoutError) as timed_out:
+        handle.result(timeout=0.3)
+    assert isinstance(timed_out.value, TimeoutError)
     assert handle.cancel() == "canceled"
     with pytest.raises(JobCanceledError) as raised:
         handle.result(timeout=60)
