@@ -31,7 +31,7 @@ def test_a_connection_past_its_cap_is_refused_before_any_job_is_made(
         socket.send_json({"action": "subscribe", "job_id": third})
         before = job_count()
         socket.send_json({"action": "generate", "model": "local/image", "input": {"prompt": "x"}})
-        refusals: list[dict[str, object]] = []
+        refusals: list[dict[str, str]] = []
         while len(refusals) < 2:
             message = socket.receive_json()
             if message["type"] == "error":
