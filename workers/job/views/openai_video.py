@@ -206,11 +206,13 @@ def content_file(job: Job, variant: str) -> tuple[Path, str]:
             "variant", msg=f'must be "video", "thumbnail" or "spritesheet"; got {variant!r}'
         )
     status = job.job_status
+    if status.is_terminal and status is not JobStatus.SUCCEEDED:
+        reason = f": {job.error_message}" if job.error_message else ""
+        raise NotReady(f"video {job.id} failed{reason}; it has no content")
     if status is not JobStatus.SUCCEEDED:
-        state = _STATUS[status]
         raise NotReady(
-            f"video {job.id} is {state}: its content is there once its status is completed"
-            + (f" ({job.error_message})" if state == "failed" and job.error_message else "")
+            f"video {job.id} is {_STATUS[status]}: its content is there once its status is "
+            "completed"
         )
     video: dict[str, Any] = (job.result or {}).get("video") or {}
     if variant == "spritesheet":
