@@ -163,3 +163,34 @@ class TestImages:
         assert images.data is not None
         assert images.data[0].b64_json is not None
         assert base64.b64decode(images.data[0].b64_json).startswith(b"\x89PNG")
+
+
+SERVER_SETTINGS = ("DATABASE_URL", "BROKER_URL", "VAR_DIR", "STORAGE_DIR", "PUBLIC_BASE_URL")
+
+
+def test_the_embedded_default_serves_the_sdk_too(tmp_path: Path) -> None:
+    """`up` on SQLite and the filesystem broker, no Redis: the images wait follows the job by
+    tailing the event table."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
+    port = free_port()
+    log = tmp_path / "up.log"
+    process = start(["up", "--port", str(port)], env=env, cwd=tmp_path, log=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy() -> bool:
+            assert process.poll() is None, log.read_text()
+            return answers(f"{base}/healthz")
+
+        wait_for(healthy, 60, "the API to answer")
+        key = (tmp_path / "var" / "dev-api-key").read_text().strip()
+        sdk = openai.OpenAI(base_url=f"{base}/v1", api_key=key)
+        images = sdk.images.generate(model="local/image", prompt="a heron", size="256x256")
+        assert images.data is not None
+        assert images.data[0].url is not None
+        assert httpx.get(images.data[0].url).content.startswith(b"\x89PNG")
+        video = sdk.videos.create_and_poll(**video_of("a heron taking off", seconds="1"))
+        assert video.status == "completed", video.error
+        assert sdk.videos.download_content(video.id).content[4:8] == b"ftyp"
+    finally:
+        assert stop(process) == 0, log.read_text()
