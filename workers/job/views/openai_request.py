@@ -24,7 +24,8 @@ from workers.media.formats import MediaKind
 
 VIDEO_FIELDS = frozenset({"model", "prompt", "seconds", "size", "input_reference"})
 IMAGE_FIELDS = frozenset({"model", "prompt", "n", "size", "response_format"})
-# Sent by some clients and gateways, meaningless here: accepted and ignored.
+# Sent by some clients and gateways, meaningless here: accepted and ignored (`stream` only
+# while false: the answer comes whole).
 IMAGE_IGNORED = frozenset({"user", "safety_identifier", "stream"})
 
 # Our input's fields, as the OpenAI parameter a caller set them with.
