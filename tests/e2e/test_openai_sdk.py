@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ import httpx
 import openai
 import pytest
 
-from devtools.processes import answers, free_port, start, stop, wait_for, worker_answers
-from workers.celery_app import app as celery_app
+from devtools.processes import answers, free_port, start, stop, wait_for
+from tests.e2e.helpers import api_and_worker
 from workers.db.engine import session_scope
 from workers.key import service
 from workers.media.probe import probe
@@ -32,24 +31,8 @@ PHASES = ["queue_wait", "model_loading", "generation", "encoding", "upload"]
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An API process and a worker whose generation takes long enough to be seen running."""
-    logs = tmp_path_factory.mktemp("openai-sdk")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PUBLIC_BASE_URL": url, "LOCAL_GENERATION_S": "1.0"}
-    api = start(["api", "--port", str(port)], env=env, cwd=Path.cwd(), log=logs / "api.log")
-    worker = start(
-        ["worker", "--concurrency", "2"], env=env, cwd=Path.cwd(), log=logs / "worker.log"
-    )
-
-    def ready() -> bool:
-        for process, log in ((api, "api.log"), (worker, "worker.log")):
-            assert process.poll() is None, (logs / log).read_text()
-        return answers(f"{url}/healthz") and worker_answers(celery_app)
-
-    wait_for(ready, 60, "the API and the worker to answer")
-    yield url
-    assert stop(api) in (0, -signal.SIGTERM), (logs / "api.log").read_text()
-    assert stop(worker) == 0, (logs / "worker.log").read_text()
+    with api_and_worker(tmp_path_factory.mktemp("openai-sdk"), LOCAL_GENERATION_S="1.0") as url:
+        yield url
 
 
 @pytest.fixture
