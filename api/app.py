@@ -19,6 +19,7 @@ from api.routes import (
     playground,
     prewarm,
     providers,
+    stats,
     stream,
     usage,
 )
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(usage.router, dependencies=keyed)
+    app.include_router(stats.router, dependencies=keyed)
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
     app.include_router(openai_videos.router, dependencies=keyed)
     app.include_router(openai_images.router, dependencies=keyed)

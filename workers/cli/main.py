@@ -21,6 +21,7 @@ from workers.errors import DomainError
 from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
 from workers.settings import get_settings
+from workers.stats import cli as stats
 
 ALL_QUEUES = "jobs,prewarm,maintenance"
 
@@ -339,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     spend.add_argument("--json", action="store_true", help="print JSON instead of a table")
     spend.set_defaults(run=_cmd_usage)
 
+    stats.add_arguments(
+        sub.add_parser("stats", help="p50/p90/p99 of end-to-end time and of each phase, as a table")
+    )
     prewarm.add_arguments(
         sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")
     )

@@ -71,6 +71,10 @@ class Job(Base):
         ),
         # Usage and spend are per owner over a time window.
         Index("ix_jobs_owner_created_at", "owner", "created_at"),
+        # Latency stats are per owner over the jobs that ended in a window; /metrics adds up
+        # the jobs that ended since its last mark (workers/stats, workers/metrics).
+        Index("ix_jobs_owner_finished_at", "owner", "finished_at"),
+        Index("ix_jobs_finished_at", "finished_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
