@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from workers.errors import NotFound
 from workers.job import repository
 from workers.job.live.messages import Durable
-from workers.job.models import Job, JobEvent
+from workers.job.models import Job, JobEvent, JobPhase, Phase
 from workers.job.schemas import CostRead, JobError, JobRead, PhaseRead, ProviderRead
 
 
@@ -59,7 +60,21 @@ def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -
             actual_usd=_usd(job.actual_cost_micros),
             basis=job.cost_basis,
         ),
+        overhead_ms=overhead_ms(job, phases),
     )
+
+
+# The model's own time; everything else in a job's wall time is ours.
+MODEL_PHASES = frozenset({Phase.MODEL_LOADING, Phase.GENERATION})
+
+
+def overhead_ms(job: Job, phases: Sequence[JobPhase]) -> float | None:
+    """Wall time minus the model's phases (see `JobRead.overhead_ms`); None until it ends."""
+    if job.finished_at is None:
+        return None
+    wall = (job.finished_at - job.created_at).total_seconds() * 1000
+    model = sum(p.duration_ms for p in phases if p.name in MODEL_PHASES)
+    return round(max(0.0, wall - model), 3)
 
 
 def _usd(micros: int | None) -> float | None:

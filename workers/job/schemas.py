@@ -90,6 +90,16 @@ class JobRead(BaseModel):
         default=None, description="Preview first: the video job this image job previews."
     )
     cost: CostRead
+    overhead_ms: float | None = Field(
+        default=None,
+        description="Our share of the job's time: its wall time (created → finished) minus "
+        "the time the model itself took, the sum of its `model_loading` and `generation` "
+        "phases over every attempt. For a hosted model those two are the provider's own "
+        "time (waiting in the provider's queue, then generating); for a local one, loading "
+        "and running the model. What is left is queueing here, encoding, storing, polling "
+        "lag and retries. A cache hit's is its lookup; a joined job ran no model, so its "
+        "whole wait counts. Null until the job ends.",
+    )
 
 
 class UsageRow(BaseModel):
