@@ -13,6 +13,7 @@ from api.routes import (
     health,
     job_events,
     jobs,
+    metrics,
     models,
     openai_images,
     openai_videos,
@@ -25,6 +26,7 @@ from api.routes import (
 )
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
+from workers.metrics.totals import CumulativeTotals
 from workers.settings import get_settings
 
 
@@ -55,6 +57,9 @@ def create_app() -> FastAPI:
     app.include_router(openai_videos.router, dependencies=keyed)
     app.include_router(openai_images.router, dependencies=keyed)
     app.include_router(health.router)
+    # Scrapers hold no key: open, or METRICS_TOKEN (api/routes/metrics.py).
+    app.include_router(metrics.router)
+    app.state.metric_totals = CumulativeTotals()
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     app.include_router(playground.router)  # the page asks for the key its calls send
     settings.storage_dir.mkdir(parents=True, exist_ok=True)

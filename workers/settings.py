@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     # How often a worker publishes a progress estimate while a phase runs.
     live_progress_interval_s: float = Field(default=0.25, gt=0, le=10)
 
+    # `GET /metrics`: empty = open to anyone who reaches the API (it shows counts by model,
+    # provider and key name, never a job, prompt or secret); set = a scraper must send
+    # `Authorization: Bearer <token>`. Keys past the `metrics_top_keys` busiest are summed
+    # as `other`, so the label set stays bounded however many keys exist.
+    metrics_token: SecretStr | None = None
+    metrics_top_keys: int = Field(default=20, ge=0, le=1000)
+
     # `POST /v1/images/generations` (the OpenAI-compatible surface) waits this long for
     # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
     openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)
