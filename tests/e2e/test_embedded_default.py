@@ -11,6 +11,7 @@ import pytest
 
 from devtools.processes import answers, free_port, start, stop, wait_for
 from tests.e2e.helpers import Message, Socket
+from tests.metrics.scrape import parse, value
 from workers.media.probe import probe
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +80,19 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
             downloaded = tmp_path / "video.mp4"
             downloaded.write_bytes(client.get(video_url).content)
             live = watch_over_websocket(base, dev_key)
+            # On SQLite too: the stats' window-function percentiles, and /metrics with the
+            # filesystem broker's queue depths.
+            stats = client.get("/v1/stats/latency", params={"group_by": "model,resolution"})
+            assert stats.status_code == 200, stats.text
+            rows = {tuple(g["group"].values()): g for g in stats.json()["groups"]}
+            fox = rows[("local/video", "480p")]
+            assert (fox["jobs"], fox["end_to_end"]["count"]) == (2, 2)  # this one and the live
+            assert set(fox["phases"]) == {p["name"] for p in job["phases"]}
+            scraped = parse(client.get("/metrics").text)
+            done = value(scraped, "abstrakt_jobs_total", model="local/video", outcome="succeeded")
+            assert done == 2
+            assert value(scraped, "abstrakt_broker_up") == 1
+            assert job["overhead_ms"] > 0
         info = probe(downloaded)
         assert (info.codec, info.width, info.height, info.duration_s) == ("h264", 854, 480, 2.0)
         assert (tmp_path / "var" / "abstrakt.sqlite3").exists()
