@@ -26,7 +26,10 @@ def test_a_batch_runs_every_item_and_reports_progress(sdk: AbstraktClient) -> No
 
 
 def test_an_invalid_item_refuses_the_batch_naming_it(sdk: AbstraktClient) -> None:
-    items: list[tuple[str, dict[str, object]]] = [tile(0), ("local/image", {"input": {"prompt": ""}})]
+    items: list[tuple[str, dict[str, object]]] = [
+        tile(0),
+        ("local/image", {"input": {"prompt": ""}}),
+    ]
     with pytest.raises(InvalidRequestError, match=r"items\.1\.input\.prompt|items.*1.*prompt"):
         sdk.submit_batch(items)
 
