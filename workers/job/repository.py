@@ -93,6 +93,18 @@ def in_flight(session: Session, provider: str) -> int:
     )
 
 
+def previews_in_flight(session: Session, parent_id: uuid.UUID) -> list[uuid.UUID]:
+    """The preview jobs of `parent_id` still queued or running."""
+    return list(
+        session.scalars(
+            select(Job.id).where(
+                Job.parent_job_id == parent_id,
+                Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            )
+        )
+    )
+
+
 def oldest_in_flight(session: Session, owner: str) -> tuple[str, datetime] | None:
     """The model and creation time of the owner's oldest job queued or running."""
     row = session.execute(
