@@ -17,6 +17,7 @@ from bench import env
 from bench.env import start_baseline, start_worker
 from bench.inflight import in_flight
 from bench.result import Result, not_yet, percentile
+from bench.stats_scale import stats_and_scrape
 from bench.streams import streams
 from devtools.processes import Children, answers, cli, free_port, wait_for
 
@@ -288,7 +289,7 @@ def auth_and_limits(procs: Children, seconds: float) -> Result:
     )
 
 
-ALL_CASES = frozenset(range(1, 10))
+ALL_CASES = frozenset(range(1, 12))
 NOT_YET: dict[int, tuple[str, str, str, str]] = {}
 
 
@@ -321,6 +322,10 @@ def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
         if 9 in only:
             env.reset_state()
             results.append(auth_and_limits(procs, 2 if quick else 8))
+        if only & {10, 11}:
+            env.reset_state()
+            figures = stats_and_scrape(procs, quick)
+            results.extend(r for n, r in zip((10, 11), figures, strict=True) if n in only)
     finally:
         procs.stop_all()
     return results
