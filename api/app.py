@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
+from api.media import MediaFiles
 from api.routes import (
     health,
     job_events,
@@ -22,9 +24,12 @@ from api.routes import (
     stream,
     usage,
 )
+from api.timeout import RequestTimeout
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
 from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app() -> FastAPI:
@@ -55,8 +60,15 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     app.include_router(playground.router)  # the page asks for the key its calls send
-    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    # Outermost: it bounds everything inside, the key check included.
+    app.add_middleware(
+        RequestTimeout, timeout_s=settings.request_timeout_s, retry_after_s=settings.retry_after_s
+    )
+    try:
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the API still starts; /healthz reports storage down
+        log.warning("api.storage_unavailable error=%s", exc.strerror or exc)
     # Local storage is served here; with object storage the URLs point elsewhere. Files need
     # no key (a page's <video> tag cannot send one): their paths hold unguessable job ids.
-    app.mount("/media", StaticFiles(directory=settings.storage_dir), name="media")
+    app.mount("/media", MediaFiles(directory=settings.storage_dir, check_dir=False), name="media")
     return app
