@@ -6,7 +6,7 @@ import logging
 
 from fastapi import Depends, FastAPI
 
-from api import errors
+from api import errors, responses
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
@@ -47,19 +47,17 @@ def create_app() -> FastAPI:
     app.add_middleware(RateLimitHeaders)
     # Every route but /healthz and /playground needs a key; routes that need its owner ask
     # for it too (the dependency runs once per request either way).
+    # Each group's error statuses are documented in the schema (api/responses.py).
     keyed = [Depends(current_caller)]
-    app.include_router(jobs.router, dependencies=keyed)
-    app.include_router(job_events.router, dependencies=keyed)
-    app.include_router(models.router, dependencies=keyed)
-    app.include_router(providers.router, dependencies=keyed)
-    app.include_router(prewarm.router, dependencies=keyed)
-    app.include_router(usage.router, dependencies=keyed)
+    for router in (jobs, job_events, models, providers, prewarm, usage):
+        app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
-    app.include_router(openai_videos.router, dependencies=keyed)
-    app.include_router(openai_images.router, dependencies=keyed)
-    app.include_router(health.router)
+    for router in (openai_videos, openai_images):
+        app.include_router(router.router, dependencies=keyed, responses=responses.OPENAI)
+    app.include_router(health.router, responses=responses.OPEN)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
-    app.include_router(playground.router)  # the page asks for the key its calls send
+    # the page asks for the key its calls send
+    app.include_router(playground.router, responses=responses.OPEN)
     # Outermost: it bounds everything inside, the key check included.
     app.add_middleware(
         RequestTimeout, timeout_s=settings.request_timeout_s, retry_after_s=settings.retry_after_s
