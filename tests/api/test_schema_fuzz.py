@@ -6,6 +6,8 @@ server error and every status is one the OpenAPI schema documents for that opera
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.slow
     derandomize=True,
 )
 def test_no_server_error_and_no_undocumented_status(
-    case: schemathesis.Case, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    case: schemathesis.Case[Any], client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No worker runs here: the images wait would only ever time out (504, documented).
     monkeypatch.setattr(get_settings(), "openai_images_wait_s", 0.2)
