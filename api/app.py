@@ -12,6 +12,7 @@ from api.body_limit import BodySizeLimit
 from api.live import lifespan
 from api.media import MediaFiles
 from api.routes import (
+    batches,
     health,
     job_events,
     jobs,
@@ -49,7 +50,7 @@ def create_app() -> FastAPI:
     # for it too (the dependency runs once per request either way).
     # Each group's error statuses are documented in the schema (api/responses.py).
     keyed = [Depends(current_caller)]
-    for router in (jobs, job_events, models, providers, prewarm, usage):
+    for router in (jobs, batches, job_events, models, providers, prewarm, usage):
         app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
     for router in (openai_videos, openai_images):

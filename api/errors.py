@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 import kombu.exceptions
@@ -101,6 +102,8 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
         ]
     else:
         detail = bounded(str(exc))
+    if isinstance(exc, TooManyInFlight):
+        headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
     if status == 503:
         headers["Retry-After"] = str(get_settings().retry_after_s)
     return JSONResponse(status_code=status, content={"detail": detail}, headers=headers)

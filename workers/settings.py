@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
     openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)
 
+    # Batches: at most this many of a batch's jobs are queued or running at once; the next
+    # item starts as one ends, so a large batch never fills the queue ahead of other work.
+    batch_window: int = Field(default=4, ge=1, le=1000)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
