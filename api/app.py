@@ -12,6 +12,7 @@ from api.live import lifespan
 from api.routes import (
     health,
     job_events,
+    job_webhooks,
     jobs,
     models,
     playground,
@@ -19,6 +20,7 @@ from api.routes import (
     providers,
     stream,
     usage,
+    webhooks,
 )
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
@@ -47,6 +49,8 @@ def create_app() -> FastAPI:
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(usage.router, dependencies=keyed)
+    app.include_router(job_webhooks.router, dependencies=keyed)
+    app.include_router(webhooks.router, dependencies=keyed)
     app.include_router(health.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     app.include_router(playground.router)  # the page asks for the key its calls send

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.webhook.events import WebhookEvent
+
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,6 +27,19 @@ class JobCreate(BaseModel):
         default=False,
         description="Video models: also render the prompt's first frame with a fast image "
         "model; its URL arrives as a `preview` event well before the video.",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="POST the job's events here, signed as Standard Webhooks says (see "
+        "GET /v1/webhooks/default/secret); default: the key's default webhook, if any. "
+        "Public http(s) addresses only.",
+    )
+    webhook_events: list[WebhookEvent] | None = Field(
+        default=None,
+        max_length=4,
+        description="Which events: completed (any end: succeeded, failed, canceled; the "
+        "default), started, progress (phase changes, throttled), preview.",
     )
 
 

@@ -7,7 +7,9 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 1. the result cache settles the job's entry and its joined followers (`cache.settle`);
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
    for a hit, a joined job, or a failure the provider does not bill;
-3. a preview job tells its video job what it produced (`preview.announce`).
+3. a preview job tells its video job what it produced (`preview.announce`);
+4. the job's `completed` webhook, if it has one, gets its delivery row, sent after the
+   commit (`webhook.enqueue.on_ended`): last, so its body carries the settled cost.
 
 Live subscribers need no hook: the terminal event reaches them after the commit.
 """
@@ -22,6 +24,7 @@ from workers.job.state import (
     cost,
     preview,
 )
+from workers.webhook import enqueue as webhooks
 
 
 def job_ended(session: Session, job: Job) -> None:
@@ -29,3 +32,4 @@ def job_ended(session: Session, job: Job) -> None:
     cache.settle(session, job)
     cost.settle(job)
     preview.announce(session, job)
+    webhooks.on_ended(session, job)
