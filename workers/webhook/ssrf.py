@@ -122,10 +122,13 @@ def parse_allowlist(text: str) -> Allowlist:
 
 
 def blocked_reason(address: IPAddress) -> str | None:
-    """Why `address` must not be called, or None for a public one. An IPv6 address that
-    carries an IPv4 one (mapped, 6to4, Teredo, NAT64) is judged by that one too."""
+    """Why `address` must not be called, or None for a public one. An IPv4-mapped IPv6
+    address is that IPv4 address; one that carries an IPv4 address on its way (6to4,
+    Teredo, NAT64) is refused if either is."""
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return blocked_reason(address.ipv4_mapped)  # it is that IPv4 address
     for inner in _embedded(address):
         reason = blocked_reason(inner)
         if reason is not None:
@@ -146,8 +149,6 @@ def _embedded(address: IPAddress) -> list[IPAddress]:
     if not isinstance(address, ipaddress.IPv6Address):
         return []
     found: list[IPAddress] = []
-    if address.ipv4_mapped is not None:
-        found.append(address.ipv4_mapped)
     if address.sixtofour is not None:
         found.append(address.sixtofour)
     if address.teredo is not None:
