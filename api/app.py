@@ -15,6 +15,8 @@ from api.routes import (
     job_webhooks,
     jobs,
     models,
+    openai_images,
+    openai_videos,
     playground,
     prewarm,
     providers,
@@ -49,6 +51,9 @@ def create_app() -> FastAPI:
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(usage.router, dependencies=keyed)
+    # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
+    app.include_router(openai_videos.router, dependencies=keyed)
+    app.include_router(openai_images.router, dependencies=keyed)
     app.include_router(job_webhooks.router, dependencies=keyed)
     app.include_router(webhooks.router, dependencies=keyed)
     app.include_router(health.router)

@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     # this long, so receivers can switch over without losing a webhook.
     webhook_secret_overlap_s: float = Field(default=86400.0, ge=0)
 
+    # `POST /v1/images/generations` (the OpenAI-compatible surface) waits this long for
+    # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
+    openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
