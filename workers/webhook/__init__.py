@@ -6,5 +6,6 @@ URLs may be called, `signing` and `secrets` the `whsec_` secrets and signatures,
 the delivery rows made in a job's own transaction (from `job_ended` and `append_event`),
 `deliveries` the only writer of those rows, `schedule` the retry delays, `http` one attempt
 over the network, `send` one delivery task from claim to record, `sweeper` the due retries
-beat picks up, `reader` the delivery log, `tasks` the Celery tasks (`webhooks` queue).
+beat picks up, `reader` the delivery log, `service` redelivery, `tasks` the Celery tasks
+(`webhooks` queue).
 """
