@@ -2,7 +2,7 @@
 key's webhook
 
 Revision ID: 8440e9826c07
-Revises: e5b8d2a7c013
+Revises: f2c6a9d4b871
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import workers.db.base
 
 revision: str = "8440e9826c07"
-down_revision: str | None = "e5b8d2a7c013"
+down_revision: str | None = "f2c6a9d4b871"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

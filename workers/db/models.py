@@ -1,5 +1,6 @@
 """Imports every feature's models, so `Base.metadata` is complete (Alembic, tests)."""
 
+from workers.batch.models import Batch, BatchItem
 from workers.cache.models import CacheEntry
 from workers.db.base import Base
 from workers.job.models import Job, JobEvent, JobPhase
@@ -10,6 +11,8 @@ from workers.webhook.models import WebhookAttempt, WebhookDelivery, WebhookSecre
 
 __all__ = [
     "ApiKey",
+    "Batch",
+    "BatchItem",
     "Base",
     "CacheEntry",
     "Job",

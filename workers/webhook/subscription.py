@@ -1,6 +1,7 @@
 """Which webhook a new job gets: its request's `webhook_url` and `webhook_events`, else its
-key's default, else none. A URL the request names is vetted here (`ssrf`), before anything
-is written; a key's default was vetted when it was set. Both are vetted again at delivery.
+key's default, else none. A URL the request names is vetted (`checked_url`) when the
+request is validated (`intake.validate`), before anything is written; a key's default was
+vetted when it was set. Both are vetted again before every delivery attempt.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ def checked_events(events: Sequence[str] | None) -> tuple[WebhookEvent, ...]:
 def for_request(
     url: str | None, events: Sequence[str] | None, caller: Caller
 ) -> Subscription | None:
-    """The webhook of a job `caller` asks for; raises `InvalidInput` (nothing written)."""
+    """The webhook of a job `caller` asks for (a `url` given was vetted with the request);
+    raises `InvalidInput`, nothing written."""
     if url is not None:
-        return Subscription(checked_url(url), checked_events(events), holder_of(caller))
+        return Subscription(url.strip(), checked_events(events), holder_of(caller))
     if caller.webhook_url is not None:
         return Subscription(
             caller.webhook_url, checked_events(events or caller.webhook_events), holder_of(caller)

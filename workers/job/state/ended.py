@@ -8,7 +8,8 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
    for a hit, a joined job, or a failure the provider does not bill;
 3. a preview job tells its video job what it produced (`preview.announce`);
-4. the job's `completed` webhook, if it has one, gets its delivery row, sent after the
+4. a batch's job makes room for the batch's next item (`workers.batch.release`);
+5. the job's `completed` webhook, if it has one, gets its delivery row, sent after the
    commit (`webhook.enqueue.on_ended`): last, so its body carries the settled cost.
 
 Live subscribers need no hook: the terminal event reaches them after the commit.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from workers.batch import release as batch_release
 from workers.job.models import Job
 from workers.job.state import (
     cache,  # a module import: cache → transitions → ended
@@ -32,4 +34,5 @@ def job_ended(session: Session, job: Job) -> None:
     cache.settle(session, job)
     cost.settle(job)
     preview.announce(session, job)
+    batch_release.after_item_ended(session, job)
     webhooks.on_ended(session, job)
