@@ -1,8 +1,8 @@
 """latency stats and metrics find jobs by when they ended
 
 Revision ID: 7c1f4e9a2b30
-Revises: f2c6a9d4b871
-Create Date: 2026-11-30 15:00:00
+Revises: 8440e9826c07
+Create Date: 2026-12-01 10:00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "7c1f4e9a2b30"
-down_revision: str | None = "f2c6a9d4b871"
+down_revision: str | None = "8440e9826c07"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
