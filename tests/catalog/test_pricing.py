@@ -128,7 +128,7 @@ class TestPublishedPrices:
     def test_every_model_is_priced_with_its_source(self, spec: ModelSpec) -> None:
         price = spec.price
         if spec.provider == "local":
-            assert price is FREE
+            assert price == FREE
             return
         assert price.unit is not Unit.FREE
         assert price.usd > 0

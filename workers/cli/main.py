@@ -17,6 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from workers.catalog.loader import CatalogError
+from workers.catalog.registry import all_models
+from workers.cli import models
 from workers.errors import DomainError
 from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
@@ -53,6 +56,8 @@ def _cmd_api(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from workers.celery_app import app
 
+    all_models()  # a mistake in the catalog (or MODELS_FILE) stops the start, not a job
+
     concurrency = args.concurrency or get_settings().worker_concurrency
     app.worker_main(
         [
@@ -73,6 +78,7 @@ def _cmd_poller(args: argparse.Namespace) -> int:
 
     from workers.job.run import poller
 
+    all_models()
     logging.basicConfig(level=args.loglevel, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -113,6 +119,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from workers.cli.supervisor import supervise
     from workers.db.migrate import upgrade
 
+    all_models()  # refuse a bad MODELS_FILE once, before starting four processes on it
     upgrade()
     from workers.key import devkey
 
@@ -343,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")
     )
     keys.add_arguments(sub.add_parser("keys", help="create, list, update and revoke API keys"))
+    models.add_arguments(sub.add_parser("models", help="the catalog of models, as a table"))
     return parser
 
 
@@ -364,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except (DomainError, keys.Unauthorized) as exc:
         print(f"error: {exc}", file=sys.stderr)
+    except CatalogError as exc:
+        print(f"error: the model catalog: {exc}", file=sys.stderr)
     except ValidationError as exc:
         for err in exc.errors():
             print(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
