@@ -102,13 +102,20 @@ def actual_cost(job: Job) -> Cost:
 
 def output_of(result: dict[str, Any] | None) -> Output | None:
     """The measured output in a job's stored result (`workers.job.run.output`)."""
-    for kind in ("video", "audio", "image"):
-        media = (result or {}).get(kind)
+    result = result or {}
+    for kind in ("video", "audio"):
+        media = result.get(kind)
         if isinstance(media, dict):
             duration = media.get("duration")
             return Output(
-                seconds=float(duration) if kind != "image" and duration is not None else None,
+                seconds=float(duration) if duration is not None else None,
                 width=media.get("width"),
                 height=media.get("height"),
             )
+    images = result.get("images")
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        # Each image of one request has the size asked; the first stands for all.
+        return Output(
+            width=images[0].get("width"), height=images[0].get("height"), count=len(images)
+        )
     return None
