@@ -72,11 +72,11 @@ class ModelSpec(BaseModel):
         if TASK_KIND[self.task] is not self.kind:
             raise ValueError(f"task {self.task} makes {TASK_KIND[self.task]}, not {self.kind}")
         if self.task in NEEDS_PROMPT and self.inputs.prompt is None:
-            raise ValueError(f"a {self.task} model takes a prompt: add inputs.prompt")
+            raise ValueError(f"{self.task} models take a prompt: add inputs.prompt")
         if self.task in NEEDS_IMAGE and self.inputs.image_url is None:
-            raise ValueError(f"a {self.task} model takes an image: add inputs.image_url")
+            raise ValueError(f"{self.task} models take an image: add inputs.image_url")
         if self.kind is not MediaKind.VIDEO and self.inputs.duration is not None:
-            raise ValueError(f"a {self.kind} model takes no duration")
+            raise ValueError(f"{self.kind} models take no duration")
         if self.kind is not MediaKind.IMAGE and self.inputs.num_images is not None:
             raise ValueError("num_images is for image models")
         if self.provider == "local" and (self.fixed or self.output):
