@@ -3,6 +3,7 @@ poster."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -18,6 +19,7 @@ def transcode_mp4(
         video_in = src.streams.video[0]
         rate = video_in.average_rate or 24
         keep = round(max_duration_s * float(rate)) if max_duration_s is not None else None
+        tick = 1 / Fraction(rate)
         stream = dst.add_stream("libx264", rate=rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
@@ -26,7 +28,9 @@ def transcode_mp4(
             if keep is not None and index >= max(1, keep):
                 break
             resized = frame.reformat(width=width, height=height, format="yuv420p")
-            resized.pts = None
+            # Frame by frame at the source's rate: the decoded timestamps (in the source's
+            # time base) would otherwise be read in the encoder's and squash the timing.
+            resized.pts, resized.time_base = index, tick
             dst.mux(stream.encode(resized))
         dst.mux(stream.encode(None))
 
