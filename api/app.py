@@ -14,6 +14,8 @@ from api.routes import (
     job_events,
     jobs,
     models,
+    openai_images,
+    openai_videos,
     playground,
     prewarm,
     providers,
@@ -47,6 +49,9 @@ def create_app() -> FastAPI:
     app.include_router(providers.router, dependencies=keyed)
     app.include_router(prewarm.router, dependencies=keyed)
     app.include_router(usage.router, dependencies=keyed)
+    # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
+    app.include_router(openai_videos.router, dependencies=keyed)
+    app.include_router(openai_images.router, dependencies=keyed)
     app.include_router(health.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     app.include_router(playground.router)  # the page asks for the key its calls send

@@ -159,6 +159,10 @@ class Settings(BaseSettings):
     # How often a worker publishes a progress estimate while a phase runs.
     live_progress_interval_s: float = Field(default=0.25, gt=0, le=10)
 
+    # `POST /v1/images/generations` (the OpenAI-compatible surface) waits this long for
+    # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
+    openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)

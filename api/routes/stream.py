@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 POLICY_VIOLATION = 1008
+MAX_JOBS_PER_CONNECTION = 100
+# A client this many messages behind gets no more progress estimates until it catches up;
+# the log's messages (those with a seq) are always queued.
+SLOW_CLIENT_BACKLOG = 1000
 
 
 class ProtocolError(Exception):
@@ -90,6 +94,9 @@ class StreamConnection:
                 return
 
     def send(self, message: Message) -> None:
+        if "seq" not in message and message["type"] == "progress":
+            if self.outgoing.qsize() >= SLOW_CLIENT_BACKLOG:
+                return  # a later estimate or the log's next event supersedes it
         self.outgoing.put_nowait(message)
 
     async def _authenticate(self, token: str) -> bool:
@@ -149,6 +156,7 @@ class StreamConnection:
         return self.caller.owner
 
     async def _generate(self, request: dict[str, Any]) -> None:
+        self._check_room()
         await self._take_rate()
         try:
             body = JobCreate.model_validate(request)
@@ -178,6 +186,7 @@ class StreamConnection:
         after = request.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise ProtocolError("invalid_message", '"after" is the last seq seen: an integer ≥ 0')
+        self._check_room(job_id)
         await stream.load_log(job_id, self._owner)  # NotFound before anything is sent
         self.send({"type": "subscribed", "job_id": str(job_id), "after": after})
         self._follow(job_id, after=after)
@@ -204,6 +213,15 @@ class StreamConnection:
         "cancel": _cancel,
         "ping": _ping,
     }
+
+    def _check_room(self, job_id: uuid.UUID | None = None) -> None:
+        """Refuse to follow one more job past the connection's cap (before any write)."""
+        if job_id not in self.follows and len(self.follows) >= MAX_JOBS_PER_CONNECTION:
+            raise ProtocolError(
+                "too_many_jobs",
+                f"a connection follows at most {MAX_JOBS_PER_CONNECTION} jobs at once; "
+                "unsubscribe from one, or open another connection",
+            )
 
     def _follow(self, job_id: uuid.UUID, *, after: int) -> None:
         previous = self.follows.pop(job_id, None)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from devtools.processes import answers, free_port, start, stop, wait_for
-from tests.e2e.live_helpers import Message, Socket
+from tests.e2e.helpers import Message, Socket
 from workers.media.probe import probe
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools.processes import answers, free_port, start, stop, wait_for
-from tests.e2e.live_helpers import Socket, progress_values
+from tests.e2e.helpers import Socket, progress_values
 
 pytestmark = pytest.mark.e2e
 

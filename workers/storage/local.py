@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from workers.settings import Settings
 
@@ -32,3 +33,20 @@ class LocalStorage:
         if not path.is_relative_to(self.root.resolve()):
             raise ValueError(f"storage key escapes the storage root: {key!r}")
         return path
+
+    def path_of_url(self, url: str) -> Path | None:
+        """The stored file a URL handed out by `put` names, or None when the URL is not
+        ours or the file is gone. A URL from before a change of `PUBLIC_BASE_URL` still
+        resolves: its key is whatever follows `/media/` in its path."""
+        prefix = f"{self.public_base_url}/media/"
+        if url.startswith(prefix):
+            key = url[len(prefix) :]
+        else:
+            _, found, key = urlsplit(url).path.partition("/media/")
+            if not found:
+                return None
+        try:
+            path = self.path_of(key)
+        except ValueError:
+            return None
+        return path if path.is_file() else None

@@ -1,0 +1,34 @@
+"""An image job's result as OpenAI's `data` list: `{"url"}` or `{"b64_json"}` per image."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from workers.errors import NotFound
+from workers.job.views.openai_request import ResponseFormat
+from workers.settings import get_settings
+from workers.storage.local import LocalStorage
+
+
+def images_of(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result's images: `result["images"]` (a list), or the older single `image`."""
+    images = result.get("images")
+    if isinstance(images, list):
+        return [image for image in images if isinstance(image, dict)]
+    image = result.get("image")
+    return [image] if isinstance(image, dict) else []
+
+
+def image_data(result: dict[str, Any], response_format: ResponseFormat) -> list[dict[str, str]]:
+    images = images_of(result)
+    if response_format == "url":
+        return [{"url": str(image["url"])} for image in images]
+    storage = LocalStorage.from_settings(get_settings())
+    data: list[dict[str, str]] = []
+    for image in images:
+        path = storage.path_of_url(str(image.get("url")))
+        if path is None:
+            raise NotFound(f"the image {image.get('url')} is no longer stored here")
+        data.append({"b64_json": base64.b64encode(path.read_bytes()).decode("ascii")})
+    return data
