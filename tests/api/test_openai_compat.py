@@ -325,7 +325,7 @@ class TestImages:
         [
             ({"model": "local/video"}, "model", "POST /v1/videos makes videos"),
             ({"model": "local/image", "size": "10x10"}, "size", "64–2048"),
-            ({"model": "local/image", "n": 2}, "n", "one image per request"),
+            ({"model": "local/image", "n": 5}, "n", "must be an integer from 1 to 4, got 5"),
             ({"model": "local/image", "response_format": "png"}, "response_format", "url"),
             ({"model": "local/image", "quality": "hd"}, "quality", "unknown parameter"),
             ({}, "model", "local/image"),
