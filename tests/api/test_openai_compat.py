@@ -119,7 +119,11 @@ class TestErrors:
             ({**VIDEO, "seconds": "four"}, "seconds", "a number of seconds"),
             ({**VIDEO, "size": "big"}, "size", "WIDTHxHEIGHT"),
             ({**VIDEO, "size": "4000x4000"}, "size", "64–1920"),
-            ({**VIDEO, "model": "fal-ai/ltx-video"}, "seconds", "does not take a duration"),
+            (
+                {**VIDEO, "model": "fal-ai/ltx-video", "seconds": "8"},
+                "seconds",
+                "between 1 and 5 seconds for fal-ai/ltx-video",
+            ),
             ({**VIDEO, "model": "sora-2"}, "model", "retired"),
         ],
     )
