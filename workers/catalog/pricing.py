@@ -123,6 +123,23 @@ def compute(price: Price, canonical: Mapping[str, Any], output: Output | None = 
     return _cost(rate / price.per, f"1 request × {money(rate)}/request{at}")
 
 
+def price_job(spec: ModelSpec, canonical: Mapping[str, Any], output: Output | None = None) -> Cost:
+    """`compute` at `spec`'s effective price, for what the model makes. A model that makes
+    more than asked, cut to it by us (`trim`), is billed for what it made: its frame count
+    or choice covering the asked length, or its own fixed length (the price's
+    `assumed_seconds`) when none is sent; never the shorter stored file."""
+    duration = spec.inputs.duration
+    asked = canonical.get("duration")
+    if duration is not None and duration.trim and asked is not None:
+        made = dict(canonical)
+        made.pop("duration")
+        if duration.frames is not None or duration.choices is not None:
+            made["duration"] = round(duration.wire_seconds(float(asked)), 3)
+        canonical = made
+        output = replace(output, seconds=None) if output is not None else None
+    return compute(effective_price(spec), canonical, output)
+
+
 def effective_price(spec: ModelSpec) -> Price:
     """`spec`'s published price with the `MODEL_PRICES_USD` setting applied."""
     override = get_settings().model_prices_usd.get(spec.id)
@@ -163,8 +180,13 @@ def check_overrides(models: Iterable[ModelSpec]) -> None:
         )
     for model_id in get_settings().model_prices_usd:
         spec = specs[model_id]
+        sample: dict[str, Any] = {}
+        if spec.inputs.prompt is not None:
+            sample["prompt"] = "a price check"
+        if spec.inputs.image_url is not None:
+            sample["image_url"] = "https://example.com/a-price-check.png"
         try:
-            compute(effective_price(spec), normalize_input(spec, {"prompt": "a price check"}))
+            price_job(spec, normalize_input(spec, sample))
         except ValueError as exc:
             raise ValueError(f"MODEL_PRICES_USD cannot price {model_id}: {exc}") from None
 
