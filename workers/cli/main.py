@@ -146,8 +146,17 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from workers.job import producer
     from workers.job.schemas import JobCreate
 
-    params: dict[str, Any] = {"prompt": args.prompt}
-    for name in ("duration", "aspect_ratio", "seed"):
+    params: dict[str, Any] = {}
+    for name in (
+        "prompt",
+        "negative_prompt",
+        "duration",
+        "aspect_ratio",
+        "fps",
+        "seed",
+        "num_images",
+        "image_url",
+    ):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if args.resolution:
@@ -296,12 +305,18 @@ def build_parser() -> argparse.ArgumentParser:
     flower.set_defaults(run=_cmd_flower)
 
     submit = sub.add_parser("submit", help="enqueue a generation job")
-    submit.add_argument("model", help="a model id, e.g. local/video (see GET /v1/models)")
-    submit.add_argument("--prompt", required=True)
+    submit.add_argument("model", help="a model id or alias, e.g. local/video (see `models`)")
+    submit.add_argument("--prompt")
+    submit.add_argument("--negative-prompt", dest="negative_prompt")
     submit.add_argument("--duration", type=float)
     submit.add_argument("--resolution", help="480p, 720p, 1080p or WIDTHxHEIGHT")
     submit.add_argument("--aspect-ratio", dest="aspect_ratio")
+    submit.add_argument("--fps", type=int)
     submit.add_argument("--seed", type=int)
+    submit.add_argument("--num-images", dest="num_images", type=int)
+    submit.add_argument(
+        "--image-url", dest="image_url", help="https URL of the image to start from"
+    )
     submit.add_argument("--priority", type=int, default=5)
     submit.add_argument("--key", help="idempotency key")
     submit.add_argument(
