@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.media.probe import MediaInfo
-from workers.settings import get_settings
-from workers.storage.local import LocalStorage
+from workers.storage import get_storage
 
 
 def store_output(
@@ -23,7 +22,7 @@ def store_output(
 ) -> dict[str, Any]:
     """Store `files` (one video, or one or more images, with their probed shapes) and, for
     a video, its `poster` frame."""
-    storage = LocalStorage.from_settings(get_settings())
+    storage = get_storage()
 
     def put(path: Path) -> str:
         return storage.put(f"jobs/{job_id}/{path.name}", path)
