@@ -6,7 +6,8 @@ This is where the promise that an accepted job is never dropped lives: a `job.ge
 that cannot be sent leaves its job queued and marked unsent (`enqueued_at` cleared), and
 the sweeper sends it again. A lost `job.finalize` needs no mark: the sweeper finds every
 job whose provider finished without a worker taking it. A lost `job.cancel_remote` is
-logged (the provider's own deadline ends the request).
+logged (the provider's own deadline ends the request). A `webhook.deliver` that cannot be
+sent leaves its delivery marked unsent, and beat's webhook sweep sends it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from workers.db.outbox import Action, after_commit
 from workers.job import repository
 from workers.job.status import JobStatus
 from workers.queues import Queue
+from workers.webhook import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,33 @@ def finalize_after_commit(session: Session, job_id: uuid.UUID) -> None:
 def cancel_remote_after_commit(session: Session, job_id: uuid.UUID) -> None:
     send = partial(app.send_task, "job.cancel_remote", args=[str(job_id)], queue=Queue.MAINTENANCE)
     after_commit(session, Action(run=send, describe=f"job.cancel_remote job_id={job_id}"))
+
+
+def webhook_after_commit(
+    session: Session, delivery_id: uuid.UUID, countdown_s: float | None = None
+) -> None:
+    """Send `webhook.deliver` on its own queue once the delivery's row is committed (with a
+    countdown for a retry due soon: never more than 60 s); mark it unsent if that fails."""
+    send = partial(
+        app.send_task,
+        "webhook.deliver",
+        args=[str(delivery_id)],
+        queue=Queue.WEBHOOKS,
+        countdown=countdown_s,
+    )
+    after_commit(
+        session,
+        Action(
+            run=send,
+            describe=f"webhook.deliver delivery_id={delivery_id} (the webhook sweep will send it)",
+            on_failure=partial(_mark_webhook_unsent, delivery_id),
+        ),
+    )
+
+
+def _mark_webhook_unsent(delivery_id: uuid.UUID) -> None:
+    with session_scope() as session:
+        deliveries.mark_unsent(session, delivery_id)
 
 
 def mark_sent(session: Session, job_id: uuid.UUID) -> None:

@@ -8,14 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.db.storable import StorableJson, StorableStr
+from workers.webhook.events import WebhookEvent
+
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(min_length=1, max_length=200, description="A catalog model id.")
-    input: dict[str, Any] = Field(description="The model's input; see GET /v1/models.")
+    model: StorableStr = Field(min_length=1, max_length=200, description="A catalog model id.")
+    input: StorableJson = Field(description="The model's input; see GET /v1/models.")
     priority: int = Field(default=5, ge=0, le=9, description="0 (lowest) to 9 (most urgent).")
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: StorableStr | None = Field(default=None, min_length=1, max_length=255)
     cache: bool = Field(
         default=True,
         description="Answer from the result cache when it can; false forces a fresh generation "
@@ -25,6 +28,19 @@ class JobCreate(BaseModel):
         default=False,
         description="Video models: also render the prompt's first frame with a fast image "
         "model; its URL arrives as a `preview` event well before the video.",
+    )
+    webhook_url: StorableStr | None = Field(
+        default=None,
+        max_length=2048,
+        description="POST the job's events here, signed as Standard Webhooks says (see "
+        "GET /v1/webhooks/default/secret); default: the key's default webhook, if any. "
+        "Public http(s) addresses only.",
+    )
+    webhook_events: list[WebhookEvent] | None = Field(
+        default=None,
+        max_length=4,
+        description="Which events: completed (any end: succeeded, failed, canceled; the "
+        "default), started, progress (phase changes, throttled), preview.",
     )
 
 
