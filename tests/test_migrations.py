@@ -56,13 +56,13 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 class TestImagesListMigration:
-    """2026_11_30_1500: stored results of one image become `images`, a list (and back)."""
+    """2026_12_01_1000: stored results of one image become `images`, a list (and back)."""
 
     def test_rewrites_results_and_logged_events(self, fresh_url: str) -> None:
         url = fresh_url
         upgrade(url)
         config = alembic_config(url)
-        command.downgrade(config, "f2c6a9d4b871")  # data only: the schema is the same
+        command.downgrade(config, "8440e9826c07")  # data only: the schema is the same
         image = {"url": "http://x/media/a.png", "width": 64, "height": 64}
         job_id = uuid.uuid4()
         engine = create_engine(url)
@@ -89,7 +89,7 @@ class TestImagesListMigration:
                 assert conn.execute(select(Job.result)).scalar_one() == {"images": [image]}
                 payload = conn.execute(select(JobEvent.payload)).scalar_one()
                 assert payload == {"result": {"images": [image]}}
-            command.downgrade(config, "f2c6a9d4b871")
+            command.downgrade(config, "8440e9826c07")
             with engine.connect() as conn:
                 assert conn.execute(select(Job.result)).scalar_one() == {"image": image}
         finally:

@@ -1,6 +1,6 @@
 """The one shape of a job's result (see `workers.job.run.output`), for results written
 before it: `{"image": {...}}` became `{"images": [{...}]}`. The database was migrated
-(2026_11_30_1500); a cached copy in Redis from before that still reads through here."""
+(2026_12_01_1000); a cached copy in Redis from before that still reads through here."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Rewrites stored jobs' results, cache entries and the `result` of logged events (
 streams replay). Data only; the schema does not change.
 
 Revision ID: 7c3e9a1f4b26
-Revises: f2c6a9d4b871
-Create Date: 2026-11-30 15:00:00
+Revises: 8440e9826c07
+Create Date: 2026-12-01 10:00:00
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "7c3e9a1f4b26"
-down_revision: str | None = "f2c6a9d4b871"
+down_revision: str | None = "8440e9826c07"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
