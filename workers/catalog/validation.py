@@ -33,6 +33,7 @@ _WHAT = {
     "seed": "a seed",
     "num_images": "num_images",
     "image_url": "an image_url",
+    "video_url": "a video_url",
 }
 
 
@@ -192,17 +193,20 @@ class _Check:
             return value
         return None
 
-    def image_url(self) -> str | None:
-        value = self.raw.get("image_url")
+    def url(self, field: str, what: str) -> str | None:
+        """An https URL of the image (or video) to start from."""
+        value = self.raw.get(field)
         if value is None:
-            self.fail("image_url", msg="is required: the https URL of the image to start from")
+            self.fail(field, msg=f"is required: the https URL of the {what} to start from")
             return None
         parts = urlsplit(value) if isinstance(value, str) else None
         if parts is None or parts.scheme != "https" or not parts.hostname:
-            self.fail("image_url", msg="must be an https URL of an image")
+            self.fail(
+                field, msg=f"must be an https URL of {'an' if what == 'image' else 'a'} {what}"
+            )
             return None
         if len(value) > MAX_URL_LENGTH:
-            self.fail("image_url", msg=f"is {len(value)} characters; at most {MAX_URL_LENGTH}")
+            self.fail(field, msg=f"is {len(value)} characters; at most {MAX_URL_LENGTH}")
             return None
         return str(value)
 
@@ -286,10 +290,11 @@ def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
         assert inputs.num_images is not None
         count = check.integer("num_images", 1, inputs.num_images.max)
         canonical["num_images"] = count if count != 1 else None  # 1 is the default
-    if inputs.image_url is not None:
-        canonical["image_url"] = check.image_url()
-    elif raw.get("image_url") is not None:
-        check.fail("image_url", msg=f"{model.id} does not take an image_url")
+    for field, what in (("image_url", "image"), ("video_url", "video")):
+        if getattr(inputs, field) is not None:
+            canonical[field] = check.url(field, what)
+        elif raw.get(field) is not None:
+            check.fail(field, msg=f"{model.id} does not take {_WHAT[field]}")
     canonical["provider_input"] = check.provider_input()
     if check.errors:
         raise InvalidInput(check.errors)
