@@ -77,10 +77,16 @@ def routes(ctx: Context) -> list[Route]:
             schema = schema_for("fal", model)
             if schema is not None and (problems := check(schema, payload)):
                 return invalid(problems)
-            if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
+            # A model with a schema says itself whether it needs a prompt (an upscaler has
+            # none); one without is assumed to, as every fal model did before.
+            needs_prompt = schema is None
+            if not isinstance(payload, dict) or (
+                needs_prompt and not isinstance(payload.get("prompt"), str)
+            ):
                 detail = [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]
                 return JSONResponse({"detail": detail}, status_code=422)
-            if REJECT_MARKER in payload["prompt"]:
+            prompt = str(payload.get("prompt") or "")
+            if REJECT_MARKER in prompt:
                 detail = [
                     {
                         "loc": ["body", "prompt"],
@@ -90,7 +96,7 @@ def routes(ctx: Context) -> list[Route]:
                 ]
                 return JSONResponse({"detail": detail}, status_code=422)
             checked = payload if schema is not None else None
-            job = ctx.new_job("fal", model, payload, payload["prompt"], body=checked)
+            job = ctx.new_job("fal", model, payload, prompt, body=checked)
             body = {
                 "request_id": job.id,
                 "gateway_request_id": job.id,
@@ -139,7 +145,13 @@ def routes(ctx: Context) -> list[Route]:
         spec = ctx.spec(job)
         urls = file_urls(request, job, spec)
         seed = job.input.get("seed", 42)
-        if spec.kind == "image":
+        schema = schema_for("fal", job.model)
+        answer = schema.output.get("answer") if schema is not None else None
+        if spec.kind == "image" and answer == "image":
+            # One image, under `image` (upscalers, background removal).
+            image: dict[str, Any] = {"url": urls[0], "width": spec.width, "height": spec.height}
+            body: dict[str, Any] = {"image": image | {"content_type": spec.content_type}}
+        elif spec.kind == "image":
             images = [
                 {"url": url, "width": spec.width, "height": spec.height}
                 | {"content_type": spec.content_type}
