@@ -124,6 +124,7 @@ class Signer:
                 try:
                     response = await client.post(url, content=payload, headers=headers)
                     entry["status_code"] = response.status_code
+                    entry["answer"] = response.text[:200]
                 except httpx.HTTPError as exc:
                     entry["error"] = type(exc).__name__
                 self.log.append(entry)
