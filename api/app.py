@@ -13,6 +13,7 @@ from api.live import lifespan
 from api.media import MediaFiles
 from api.routes import (
     batches,
+    callbacks,
     health,
     job_events,
     job_webhooks,
@@ -60,6 +61,8 @@ def create_app() -> FastAPI:
     for router in (job_webhooks, webhooks):
         app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     app.include_router(health.router, responses=responses.OPEN)
+    # providers call these; the token in the path and their signature are the proof
+    app.include_router(callbacks.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     # the page asks for the key its calls send
     app.include_router(playground.router, responses=responses.OPEN)

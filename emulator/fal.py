@@ -7,6 +7,7 @@ After a cancel the request also reaches COMPLETED, with error_type `request_canc
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -104,6 +105,8 @@ def routes(ctx: Context) -> list[Route]:
                 "queue_position": ctx.store.queue_position(job),
                 **_urls(request, job),
             }
+            if webhook := request.query_params.get("fal_webhook"):
+                ctx.call_back(job, webhook, lambda: callback_body(request, job))
             return JSONResponse(body, headers={"x-fal-request-id": job.id})
 
         return await ctx.guarded(model, error, produce)
@@ -172,6 +175,16 @@ def routes(ctx: Context) -> list[Route]:
             }
             body = {"video": video, "seed": seed}
         return JSONResponse(body, headers={"x-fal-request-id": job.id})
+
+    def callback_body(request: Request, job: Job) -> dict[str, Any]:
+        """fal's webhook body: `status` OK with the result as `payload`, or ERROR."""
+        result = result_body(request, job)
+        payload = json.loads(bytes(result.body))
+        body: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if result.status_code == 200:
+            return body | {"status": "OK", "payload": payload}
+        message = str(payload.get("detail") or "request failed")
+        return body | {"status": "ERROR", "error": message, "payload": payload}
 
     async def dispatch(request: Request) -> Response:
         if (denied := authorized(request)) is not None:
