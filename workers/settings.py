@@ -223,6 +223,9 @@ class Settings(BaseSettings):
     # item starts as one ends, so a large batch never fills the queue ahead of other work.
     batch_window: int = Field(default=4, ge=1, le=1000)
 
+    # The largest file `POST /v1/files` takes (an image to start from).
+    max_upload_bytes: int = Field(default=20_000_000, ge=1024)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)

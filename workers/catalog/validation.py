@@ -18,6 +18,7 @@ from workers.catalog.models import ModelSpec
 from workers.catalog.sizes import apply_aspect, aspect_label, preset_of
 from workers.errors import FieldError, InvalidInput
 from workers.media.formats import PRESETS
+from workers.settings import get_settings
 
 _WHITESPACE = re.compile(r"\s+")
 MAX_URL_LENGTH = 2048
@@ -194,13 +195,15 @@ class _Check:
         return None
 
     def url(self, field: str, what: str) -> str | None:
-        """An https URL of the image (or video) to start from."""
+        """An https URL of the image (or video) to start from, or a file uploaded here
+        (`POST /v1/files`: under `PUBLIC_BASE_URL`, which may be http on a local setup)."""
         value = self.raw.get(field)
         if value is None:
             self.fail(field, msg=f"is required: the https URL of the {what} to start from")
             return None
         parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme != "https" or not parts.hostname:
+        ours = isinstance(value, str) and value.startswith(uploads_prefix())
+        if parts is None or (parts.scheme != "https" and not ours) or not parts.hostname:
             self.fail(
                 field, msg=f"must be an https URL of {'an' if what == 'image' else 'a'} {what}"
             )
@@ -314,3 +317,8 @@ def _check_duration_at_resolution(model: ModelSpec, canonical: dict[str, Any]) -
             msg=f"{model.id} offers {canonical['resolution']} only at {seconds} s; "
             f"ask for that duration or a lower resolution",
         )
+
+
+def uploads_prefix() -> str:
+    """Where files uploaded here are served from (local storage)."""
+    return f"{get_settings().public_base_url.rstrip('/')}/media/uploads/"
