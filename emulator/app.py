@@ -6,6 +6,8 @@ Control endpoints (no auth):
 - `POST /_emulator/reset`        forget jobs, counters and runtime config changes
 - `GET  /_emulator/submissions`  `{"submissions": {model: jobs created}, "attempts": {model:
                                   submit requests received, faulted ones included}, "total": n}`
+- `GET  /_emulator/callbacks`    every callback sent: provider, request id, status it got
+- `GET  /_emulator/fal/jwks.json` the public key fal callbacks are signed with
 - `GET  /_files/<file>`          public media for fal and Replicate jobs (their CDNs are public)
 """
 
@@ -54,20 +56,31 @@ def create_app(config: EmulatorConfig | None = None, *, media_dir: Path | None =
             }
         )
 
+    async def callbacks(request: Request) -> Response:
+        return JSONResponse({"callbacks": list(ctx.signer.log)})
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(ctx.signer.jwks())
+
     async def public_file(request: Request) -> Response:
-        file_id = request.path_params["name"].split(".", 1)[0]
+        stem = request.path_params["name"].split(".", 1)[0]
+        file_id, _, index = stem.partition("-")
         job = ctx.store.by_file(file_id)
         if job is None or job.provider not in {"fal", "replicate"}:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         if job.phase(ctx.store.clock()) is not Phase.SUCCEEDED:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
-        return await ctx.media_response(job)
+        if not index.isdigit() or int(index) >= ctx.spec(job).count:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return await ctx.media_response(job, int(index))
 
     routes = [
         Route("/_emulator/config", get_config, methods=["GET"]),
         Route("/_emulator/config", set_config, methods=["POST"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/submissions", submissions, methods=["GET"]),
+        Route("/_emulator/callbacks", callbacks, methods=["GET"]),
+        Route("/_emulator/fal/jwks.json", jwks, methods=["GET"]),
         Route("/_files/{name}", public_file, methods=["GET"]),
         *replicate.routes(ctx),
         *openai.routes(ctx),

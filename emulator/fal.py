@@ -7,6 +7,7 @@ After a cancel the request also reaches COMPLETED, with error_type `request_canc
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,11 +15,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.config import FAIL_QUIET_MARKER, REJECT_MARKER
-from emulator.core import Context, base_url, json_body
+from emulator.core import Context, base_url, file_urls, json_body
+from emulator.schemas import Problem, check, schema_for
 from emulator.state import Job, Phase
 
 NAMESPACES = ("workflows", "comfy")
 ERROR_TYPES = {429: "rate_limited", 500: "internal_error", 503: "runner_scheduling_failure"}
+# Pydantic's error types, which fal's FastAPI apps answer with.
+PROBLEM_TYPES = {
+    "extra": "extra_forbidden",
+    "missing": "missing",
+    "type": "type_error",
+    "enum": "literal_error",
+    "range": "value_error",
+    "length": "string_too_long",
+}
 
 
 def app_prefix(model: str) -> str:
@@ -33,6 +44,15 @@ def error(status: int, message: str, headers: dict[str, str]) -> Response:
         body["error_type"] = error_type
         headers = {**headers, "X-Fal-Error-Type": error_type}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(problems: list[Problem]) -> Response:
+    """fal's validation error: FastAPI's 422 with one `detail` item per field."""
+    detail = [
+        {"loc": ["body", *p.path], "msg": p.message, "type": PROBLEM_TYPES[p.kind]}
+        for p in problems
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _urls(request: Request, job: Job) -> dict[str, str]:
@@ -55,10 +75,19 @@ def routes(ctx: Context) -> list[Route]:
         payload = await json_body(request)
 
         async def produce() -> Response:
-            if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
+            schema = schema_for("fal", model)
+            if schema is not None and (problems := check(schema, payload)):
+                return invalid(problems)
+            # A model with a schema says itself whether it needs a prompt (an upscaler has
+            # none); one without is assumed to, as every fal model did before.
+            needs_prompt = schema is None
+            if not isinstance(payload, dict) or (
+                needs_prompt and not isinstance(payload.get("prompt"), str)
+            ):
                 detail = [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]
                 return JSONResponse({"detail": detail}, status_code=422)
-            if REJECT_MARKER in payload["prompt"]:
+            prompt = str(payload.get("prompt") or "")
+            if REJECT_MARKER in prompt:
                 detail = [
                     {
                         "loc": ["body", "prompt"],
@@ -67,7 +96,8 @@ def routes(ctx: Context) -> list[Route]:
                     }
                 ]
                 return JSONResponse({"detail": detail}, status_code=422)
-            job = ctx.new_job("fal", model, payload, payload["prompt"])
+            checked = payload if schema is not None else None
+            job = ctx.new_job("fal", model, payload, prompt, body=checked)
             body = {
                 "request_id": job.id,
                 "gateway_request_id": job.id,
@@ -75,6 +105,8 @@ def routes(ctx: Context) -> list[Route]:
                 "queue_position": ctx.store.queue_position(job),
                 **_urls(request, job),
             }
+            if webhook := request.query_params.get("fal_webhook"):
+                ctx.call_back(job, webhook, lambda: callback_body(request, job))
             return JSONResponse(body, headers={"x-fal-request-id": job.id})
 
         return await ctx.guarded(model, error, produce)
@@ -114,21 +146,45 @@ def routes(ctx: Context) -> list[Route]:
         if phase is Phase.CANCELED:
             return JSONResponse({"detail": "Request was cancelled"}, status_code=400)
         spec = ctx.spec(job)
-        url = f"{base_url(request)}/_files/{job.file_id}.{spec.extension}"
+        urls = file_urls(request, job, spec)
         seed = job.input.get("seed", 42)
-        if spec.kind == "image":
-            image = {"url": url, "width": spec.width, "height": spec.height}
+        schema = schema_for("fal", job.model)
+        answer = schema.output.get("answer") if schema is not None else None
+        if spec.kind == "image" and answer == "image":
+            # One image, under `image` (upscalers, background removal).
+            image: dict[str, Any] = {"url": urls[0], "width": spec.width, "height": spec.height}
+            body: dict[str, Any] = {"image": image | {"content_type": spec.content_type}}
+        elif spec.kind == "image":
+            images = [
+                {"url": url, "width": spec.width, "height": spec.height}
+                | {"content_type": spec.content_type}
+                for url in urls
+            ]
             body = {
-                "images": [image | {"content_type": spec.content_type}],
+                "images": images,
                 "seed": seed,
                 "prompt": job.input.get("prompt"),
-                "has_nsfw_concepts": [False],
+                "has_nsfw_concepts": [False] * len(images),
                 "timings": {"inference": job.generation_s},
             }
         else:
-            video = {"url": url, "content_type": "video/mp4", "file_name": f"{job.file_id}.mp4"}
+            video = {
+                "url": urls[0],
+                "content_type": "video/mp4",
+                "file_name": f"{job.file_id}.mp4",
+            }
             body = {"video": video, "seed": seed}
         return JSONResponse(body, headers={"x-fal-request-id": job.id})
+
+    def callback_body(request: Request, job: Job) -> dict[str, Any]:
+        """fal's webhook body: `status` OK with the result as `payload`, or ERROR."""
+        result = result_body(request, job)
+        payload = json.loads(bytes(result.body))
+        body: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if result.status_code == 200:
+            return body | {"status": "OK", "payload": payload}
+        message = str(payload.get("detail") or "request failed")
+        return body | {"status": "ERROR", "error": message, "payload": payload}
 
     async def dispatch(request: Request) -> Response:
         if (denied := authorized(request)) is not None:
