@@ -138,6 +138,10 @@ class Job(Base):
     actual_cost_micros: Mapped[int | None] = mapped_column(BigInteger)
     cost_basis: Mapped[str | None] = mapped_column(String(300))
 
+    # `"model": "auto"` (workers/job/auto/): the model picked, the budget, the figures
+    # compared and why; null when the caller named a model.
+    auto_choice: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
     # Webhooks out (workers/webhook/): where this job's events go, which events, and whose
     # secret signs them; set at creation from the request or its key's default.
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
