@@ -12,8 +12,9 @@ from api.auth import current_caller
 from api.deps import db_session
 from workers.db.base import utcnow
 from workers.key.caller import Caller
+from workers.stats import activity as dashboard
 from workers.stats import latency as stats
-from workers.stats.schemas import LatencyStats
+from workers.stats.schemas import Activity, LatencyStats
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
@@ -46,6 +47,35 @@ def get_latency(
                     "loc": ("query", exc.field),
                     "msg": exc.message,
                     "input": window if exc.field == "window" else group_by,
+                }
+            ]
+        ) from None
+
+
+@router.get("/activity", response_model=Activity, response_model_by_alias=True)
+def get_activity(
+    session: Annotated[Session, Depends(db_session)],
+    caller: Annotated[Caller, Depends(current_caller)],
+    window: Annotated[
+        str, Query(description="How far back from now: 30m, 24h, 7d (at most 366d).")
+    ] = "1h",
+    buckets: Annotated[int, Query(ge=1, le=dashboard.MAX_BUCKETS)] = 30,
+) -> Activity:
+    """The caller's jobs over time (the dashboard's charts): jobs ended per bucket, how they
+    ended and how many came from the cache; the window's cache hit rate; the jobs queued
+    and running now, with their phase and progress."""
+    try:
+        return dashboard.activity(
+            session, owner=caller.owner, now=utcnow(), window=window, buckets=buckets
+        )
+    except stats.BadParameter as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", exc.field),
+                    "msg": exc.message,
+                    "input": window,
                 }
             ]
         ) from None

@@ -77,3 +77,11 @@ def resolution_bucket() -> ColumnElement[str]:
         (Job.input["width"].as_string().is_not(None), literal("custom")),
         else_=literal("none"),
     )
+
+
+def epoch_s(session: Session, at: Any) -> ColumnElement[float]:
+    """Seconds since 1970 of a UTC timestamp column, to cut time into buckets in SQL."""
+    if is_postgres(session):
+        return cast(func.extract("epoch", at), Float)
+    whole = cast(func.strftime("%s", func.substr(at, 1, 19)), Float)
+    return whole + func.coalesce(cast(func.substr(at, 20), Float), 0.0)
