@@ -14,6 +14,7 @@ from api.media import MediaFiles
 from api.routes import (
     batches,
     callbacks,
+    dashboard,
     files,
     health,
     job_events,
@@ -57,8 +58,8 @@ def create_app() -> FastAPI:
         larger={"/v1/files": (settings.max_upload_bytes, "MAX_UPLOAD_BYTES")},
     )
     app.add_middleware(RateLimitHeaders)
-    # Every route but /healthz and /playground needs a key; routes that need its owner ask
-    # for it too (the dependency runs once per request either way).
+    # Every route but /healthz and the pages (/playground, /dashboard) needs a key; routes
+    # that need its owner ask for it too (the dependency runs once per request either way).
     # Each group's error statuses are documented in the schema (api/responses.py).
     keyed = [Depends(current_caller)]
     for router in (jobs, batches, files, job_events, models, providers, prewarm, usage, stats):
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     # the page asks for the key its calls send
     app.include_router(playground.router, responses=responses.OPEN)
+    app.include_router(dashboard.router, responses=responses.OPEN)
     # Outermost: it bounds everything inside, the key check included.
     app.add_middleware(
         RequestTimeout, timeout_s=settings.request_timeout_s, retry_after_s=settings.retry_after_s

@@ -51,4 +51,4 @@ OPENAI = {
     **documented(400, 401, 404, 429, 503, 504, model=OpenAIErrorBody),
     **documented(413),
 }
-OPEN = documented(404, 413, 503)  # no key: health, the playground
+OPEN = documented(404, 413, 503)  # no key: health, the playground, the dashboard

@@ -12,35 +12,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
-    Page,
-    Playwright,
     WebSocketRoute,
-    sync_playwright,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devtools.processes import free_port, start, stop, wait_for, worker_answers
+from tests.e2e.browser import ARTIFACTS, WAIT_MS, Watched
 from workers.celery_app import app as celery_app
 from workers.media.render import encode_png, encode_video, render_image, render_keyframes
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
-# The machine may be slow and shared: waits are on conditions, with room to spare.
-WAIT_MS = 120_000
 
 # Installed before the page's own script: what the page showed, in the order it showed it,
 # so a state that lasted only a moment is not missed by a test polling from outside.
@@ -119,35 +111,8 @@ def worker(api_url: str, logs: Path) -> Iterator[subprocess.Popen[bytes]]:
     assert stop(process) == 0, log.read_text()
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    system = shutil.which("chromium") or shutil.which("chromium-browser")
-    browser = playwright.chromium.launch(executable_path=system)  # None: Playwright's own
-    yield browser
-    browser.close()
-
-
-class Visit:
+class Visit(Watched):
     """One page of the playground, with everything it asked for and every error it met."""
-
-    def __init__(self, page: Page, api_url: str) -> None:
-        self.page = page
-        self.origin = api_url
-        self.requests: list[str] = []
-        self.problems: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
-        page.on("console", self._console)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(message.text)
 
     def open(self, key: str) -> None:
         self.page.goto(f"{self.origin}/playground")
@@ -168,12 +133,6 @@ class Visit:
     def shown(self) -> list[list[Any]]:
         shown: list[list[Any]] = self.page.evaluate("window.__shown")
         return shown
-
-    def assert_stayed_home(self) -> None:
-        """Nothing was fetched from another origin, and the page met no error."""
-        home = urlsplit(self.origin).netloc
-        assert all(urlsplit(url).netloc == home for url in self.requests), self.requests
-        assert not self.problems
 
 
 @pytest.fixture
