@@ -233,6 +233,11 @@ class Settings(BaseSettings):
     # The largest file `POST /v1/files` takes (an image to start from).
     max_upload_bytes: int = Field(default=20_000_000, ge=1024)
 
+    # `"model": "auto"`: a model's recorded p90 for a kind of job counts once this many
+    # such jobs ended in the last AUTO_WINDOW; before that, the catalog's typical latency.
+    auto_min_jobs: int = Field(default=5, ge=1)
+    auto_window: str = Field(default="7d", pattern=r"^\d+[smhd]$")
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.auth import current_caller
@@ -23,6 +23,13 @@ class JobAccepted(BaseModel):
     urls: dict[str, str]
     cache_hit: bool = False
     result: dict[str, Any] | None = None  # set when the job is already done (a cache hit)
+    model: str | None = Field(
+        default=None, description="The model that makes the job: the one named, or auto's."
+    )
+    auto_choice: dict[str, Any] | None = Field(
+        default=None,
+        description='"model": "auto" only: the model picked and why (also `X-Model-Chosen`).',
+    )
 
 
 def _urls(request: Request, job_id: uuid.UUID) -> dict[str, str]:
@@ -49,12 +56,16 @@ def create_job(
         response.status_code = 201
     urls = _urls(request, accepted.id)
     response.headers["Location"] = urls["get"]
+    if accepted.auto_choice is not None:
+        response.headers["X-Model-Chosen"] = accepted.model
     return JobAccepted(
         id=accepted.id,
         status=accepted.status,
         urls=urls,
         cache_hit=accepted.cache_hit,
         result=accepted.result,
+        model=accepted.model or None,
+        auto_choice=accepted.auto_choice,
     )
 
 

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from api.deps import db_session
 from workers.catalog.availability import availability
 from workers.catalog.describe import accepted_inputs, input_summary
 from workers.catalog.models import Task, Tier
 from workers.catalog.pricing import effective_price
 from workers.catalog.registry import all_models
+from workers.db.base import utcnow
+from workers.job.auto import recorded
 from workers.media.formats import MediaKind
+from workers.settings import get_settings
+from workers.stats.latency import parse_window
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -30,6 +36,15 @@ class PriceRead(BaseModel):
     note: str
 
 
+class RecordedLatency(BaseModel):
+    """End to end, over the model's jobs that succeeded by generating in AUTO_WINDOW."""
+
+    window: str
+    jobs: int
+    p50_s: float | None
+    p90_s: float | None
+
+
 class ModelRead(BaseModel):
     id: str
     aliases: list[str]
@@ -45,16 +60,22 @@ class ModelRead(BaseModel):
     available: bool
     unavailable_reason: str | None
     price: PriceRead
+    recorded_latency: RecordedLatency
 
 
 @router.get("", response_model=list[ModelRead])
 def list_models(
+    session: Annotated[Session, Depends(db_session)],
     kind: MediaKind | None = None,
     task: Task | None = None,
     tier: Tier | None = None,
     provider: str | None = Query(default=None, description="fal, openai, gemini, replicate, local"),
 ) -> list[ModelRead]:
-    """The catalog, or the models matching every filter given."""
+    """The catalog, or the models matching every filter given, each with the p50 and p90
+    recorded for it (what `"model": "auto"` goes by once enough jobs are recorded)."""
+    window = get_settings().auto_window
+    end = utcnow()
+    figures = recorded.by_model(session, start=end - parse_window(window), end=end)
     models = []
     for spec in all_models():
         if (kind and spec.kind != kind) or (task and spec.task != task):
@@ -90,6 +111,18 @@ def list_models(
                     checked=price.checked.isoformat() if price.checked else None,
                     note=price.note,
                 ),
+                recorded_latency=_recorded(figures.get(spec.id), window),
             )
         )
     return models
+
+
+def _recorded(figures: recorded.Recorded | None, window: str) -> RecordedLatency:
+    if figures is None:
+        return RecordedLatency(window=window, jobs=0, p50_s=None, p90_s=None)
+    return RecordedLatency(
+        window=window,
+        jobs=figures.jobs,
+        p50_s=round(figures.p50_ms / 1000, 3),
+        p90_s=round(figures.p90_ms / 1000, 3),
+    )

@@ -25,6 +25,8 @@ class Accepted:
     created: bool  # False: an idempotency key returned an existing job
     cache_hit: bool = False  # answered from the result cache: succeeded, `result` set
     result: dict[str, Any] | None = None
+    model: str = ""  # the model that makes it: the one named, or the one `auto` chose
+    auto_choice: dict[str, Any] | None = None
 
 
 def submit(request: JobCreate, *, caller: Caller = ANONYMOUS) -> Accepted:
@@ -49,6 +51,8 @@ def submit(request: JobCreate, *, caller: Caller = ANONYMOUS) -> Accepted:
             created=outcome.created,
             cache_hit=job.cache_hit,
             result=job.result,
+            model=job.model,
+            auto_choice=job.auto_choice,
         )
     return accepted
 

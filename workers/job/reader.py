@@ -60,6 +60,7 @@ def read_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -
             actual_usd=_usd(job.actual_cost_micros),
             basis=job.cost_basis,
         ),
+        auto_choice=job.auto_choice,
         overhead_ms=overhead_ms(job, phases),
     )
 

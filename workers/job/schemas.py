@@ -6,16 +6,24 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workers.catalog.models import Task, Tier
 from workers.db.storable import StorableJson, StorableStr
 from workers.webhook.events import WebhookEvent
+
+AUTO = "auto"  # the model name that asks for a choice (workers/job/auto/)
 
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: StorableStr = Field(min_length=1, max_length=200, description="A catalog model id.")
+    model: StorableStr = Field(
+        min_length=1,
+        max_length=200,
+        description='A catalog model id, or "auto": the highest-tier available model of '
+        "`task` whose recorded p90 for such a job fits `max_latency_s` (see README).",
+    )
     input: StorableJson = Field(description="The model's input; see GET /v1/models.")
     priority: int = Field(default=5, ge=0, le=9, description="0 (lowest) to 9 (most urgent).")
     idempotency_key: StorableStr | None = Field(default=None, min_length=1, max_length=255)
@@ -42,6 +50,32 @@ class JobCreate(BaseModel):
         description="Which events: completed (any end: succeeded, failed, canceled; the "
         "default), started, progress (phase changes, throttled), preview.",
     )
+    task: Task | None = Field(
+        default=None, description='With "model": "auto" (required there): what to make.'
+    )
+    tier: Tier | None = Field(
+        default=None,
+        description='With "model": "auto": the highest tier wanted (fast < balanced < '
+        "quality); default quality.",
+    )
+    max_latency_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description='With "model": "auto": the budget the chosen model\'s recorded p90 end '
+        "to end (or the catalog's typical latency, while few are recorded) must fit.",
+    )
+
+    @model_validator(mode="after")
+    def _auto_fields(self) -> JobCreate:
+        if self.model == AUTO:
+            if self.task is None:
+                raise ValueError('"model": "auto" needs a task, e.g. "text-to-video"')
+            return self
+        for name in ("task", "tier", "max_latency_s"):
+            if getattr(self, name) is not None:
+                raise ValueError(f'{name} goes with "model": "auto" only')
+        return self
 
 
 class PhaseRead(BaseModel):
@@ -106,6 +140,11 @@ class JobRead(BaseModel):
         default=None, description="Preview first: the video job this image job previews."
     )
     cost: CostRead
+    auto_choice: dict[str, Any] | None = Field(
+        default=None,
+        description='"model": "auto" only: the model picked, the budget and tier asked for, '
+        "each candidate's expected p90 and where it came from, and why this one.",
+    )
     overhead_ms: float | None = Field(
         default=None,
         description="Our share of the job's time: its wall time (created → finished) minus "

@@ -24,8 +24,9 @@ from workers.catalog.validation import normalize_input
 from workers.db.base import utcnow
 from workers.errors import Conflict, InvalidInput
 from workers.job import admission, repository
+from workers.job.auto import choose as auto
 from workers.job.models import PREWARM_OWNER, Job, Source
-from workers.job.schemas import JobCreate
+from workers.job.schemas import AUTO, JobCreate
 from workers.job.state import cache, cost
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
@@ -77,6 +78,9 @@ def create_job(
     """
     owner = caller.owner
     started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
+    choice: dict[str, Any] | None = None
+    if request.model == AUTO:  # the latency recorded for such jobs picks the model
+        request, choice = auto.choose(session, request)
     spec, canonical = validate(request)
     # A preview job's events reach its parent's webhook through the parent's log.
     webhook = (
@@ -105,6 +109,7 @@ def create_job(
         now=now,
     )
     job.parent_job_id = parent.id if parent is not None else None
+    job.auto_choice = choice
     if webhook is not None:  # before its first transition: that may already end it (a hit)
         job.webhook_url, job.webhook_signer = webhook.url, webhook.signer
         job.webhook_events = [str(event) for event in webhook.events]
