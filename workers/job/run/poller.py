@@ -5,6 +5,8 @@ jobs in batches (SKIP LOCKED plus a short lease, so pollers on several hosts nev
 the same job), asks each provider for the status from a thread pool, and moves the job on.
 A job the provider finished is handed to a worker as a short `job.finalize` task. Killed at
 any point, it loses nothing: an unfinished lease lapses and the next round takes the job.
+While the database or the broker cannot be reached it backs off (up to `MAX_BACKOFF_S`)
+and carries on, logging the outage once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
+from workers.db.outage import Outage, is_unavailable
 from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.job.live import signals
 from workers.job.messages import finalize_after_commit
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 
 POLL_LEASE_S = 60.0  # longer than one status call may take, with its timeout
 IDLE_WAIT_S = 0.1  # how long an idle poller sleeps before looking for due jobs again
+MAX_BACKOFF_S = 5.0  # the longest wait between rounds while a dependency is away
 
 
 def first_poll_in_s(spec: ModelSpec) -> float:
@@ -105,7 +109,9 @@ def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
     for future in [pool.submit(check, ticket) for ticket in tickets]:
         try:
             future.result()
-        except Exception:  # one job's surprise must not stop the others' polling
+        except Exception as exc:  # one job's surprise must not stop the others' polling
+            if is_unavailable(exc):
+                raise  # the whole round waits the outage out (`run`)
             log.exception("job.poll_crashed")
     return len(tickets)
 
@@ -113,8 +119,21 @@ def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
 def run(stop: threading.Event) -> None:
     concurrency = get_settings().poller_concurrency
     log.info("poller.started concurrency=%s", concurrency)
+    outage = Outage("database")
+    backoff = IDLE_WAIT_S
     with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
         while not stop.is_set():
-            if poll_once(pool, batch=concurrency * 4) == 0:
+            try:
+                checked = poll_once(pool, batch=concurrency * 4)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                outage.failed(exc)
+                stop.wait(backoff)
+                backoff = min(MAX_BACKOFF_S, backoff * 2)
+                continue
+            outage.recovered()
+            backoff = IDLE_WAIT_S
+            if checked == 0:
                 stop.wait(IDLE_WAIT_S)
     log.info("poller.stopped")
