@@ -102,18 +102,38 @@ def _give_up(ticket: PollTicket, elapsed: float) -> None:
         )
 
 
-def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
-    """One round: take the due jobs, check them all, return how many were checked."""
+def poll_once(
+    pool: ThreadPoolExecutor, batch: int, stranded: list[PollTicket] | None = None
+) -> int:
+    """One round: take the due jobs, check them all, return how many were checked.
+
+    A check the database cut short leaves its job leased to this poller: it goes into
+    `stranded` (for `release` once the database is back) and the outage is raised after
+    the round's other checks have ended."""
     with session_scope() as session:
         tickets = hosted.take_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
-    for future in [pool.submit(check, ticket) for ticket in tickets]:
+    away: BaseException | None = None
+    for ticket, future in [(ticket, pool.submit(check, ticket)) for ticket in tickets]:
         try:
             future.result()
         except Exception as exc:  # one job's surprise must not stop the others' polling
             if is_unavailable(exc):
-                raise  # the whole round waits the outage out (`run`)
+                away = away or exc
+                if stranded is not None:
+                    stranded.append(ticket)
+                continue
             log.exception("job.poll_crashed")
+    if away is not None:
+        raise away
     return len(tickets)
+
+
+def release(stranded: list[PollTicket]) -> None:
+    """Give back at once the polls an outage cut short, instead of waiting out their lease."""
+    with session_scope() as session:
+        for ticket in stranded:
+            hosted.postpone_poll(session, ticket, in_s=0.0, reason="database_unavailable")
+    stranded.clear()
 
 
 def run(stop: threading.Event) -> None:
@@ -121,10 +141,13 @@ def run(stop: threading.Event) -> None:
     log.info("poller.started concurrency=%s", concurrency)
     outage = Outage("database")
     backoff = IDLE_WAIT_S
+    stranded: list[PollTicket] = []
     with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
         while not stop.is_set():
             try:
-                checked = poll_once(pool, batch=concurrency * 4)
+                if stranded:
+                    release(stranded)
+                checked = poll_once(pool, concurrency * 4, stranded)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
