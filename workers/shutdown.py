@@ -1,9 +1,12 @@
 """This process has been asked to stop: long waits end early so work can be handed back.
 
-A worker told to stop (SIGTERM to its process group, as `up` and `devtools` send it) sets
-`requested`; the local provider's simulated waits watch it and raise `ShuttingDown`, and
-the task hands its job back to the queue as a new attempt instead of leaving it `running`.
-Imports nothing of the project: the provider leaves may use it.
+A worker told to stop hands its running local job back to the queue as a new attempt
+instead of leaving it `running` until its lease lapses. How the request arrives depends on
+the pool: a prefork pool process gets SIGTERM with the rest of the worker's process group
+(`up` and `devtools` signal the group); the solo and threads pools run tasks in the main
+process, where Celery's `worker_shutting_down` says it. Either sets `requested`; the local
+provider's simulated waits watch it (`pause`) and raise `ShuttingDown`, and the task hands
+its job back. Imports nothing of the project: the provider leaves may use it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import threading
 from types import FrameType
 
 requested = threading.Event()
+_busy = threading.Event()
+_pool_process = threading.Event()
 
 
 class ShuttingDown(Exception):
@@ -26,14 +31,40 @@ def pause(seconds: float) -> None:
         raise ShuttingDown("the worker is stopping")
 
 
-def install_sigterm_handler() -> None:
-    """The first SIGTERM requests a stop; a second one ends the process at once."""
+def in_pool_process() -> None:
+    """This process is a prefork pool process (`worker_process_init`)."""
+    _pool_process.set()
 
-    def on_sigterm(signum: int, _frame: FrameType | None) -> None:
-        if requested.is_set():
+
+def task_started() -> None:
+    """A task begins here: in a pool process, a SIGTERM from now on hands its work back.
+
+    Installed at each task, not at fork: billiard sets its own SIGTERM handler after the
+    fork's initializer. An idle pool process still stops the way billiard stops it."""
+    if not _pool_process.is_set():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if getattr(previous, "hands_back", False):
+        _busy.set()
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if _busy.is_set() and not requested.is_set():
+            requested.set()  # the task hands its job back, then the pool closes as usual
+            return
+        if callable(previous):
+            previous(signum, frame)
+        else:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
-            return
-        requested.set()
 
+    on_sigterm.hands_back = True  # type: ignore[attr-defined]
     signal.signal(signal.SIGTERM, on_sigterm)
+    _busy.set()
+
+
+def task_ended() -> None:
+    """The task is over; a stop requested during it has been answered."""
+    _busy.clear()
+    if _pool_process.is_set():
+        requested.clear()
