@@ -14,6 +14,7 @@ from __future__ import annotations
 from abstrakt._jobs import JobStatus
 from abstrakt._version import __version__
 from abstrakt.aio import AsyncAbstraktClient, AsyncJobHandle
+from abstrakt.batches import BatchHandle, BatchStatus
 from abstrakt.client import AbstraktClient, JobHandle
 from abstrakt.errors import (
     AbstraktError,
@@ -53,6 +54,8 @@ __all__ = [
     "AsyncAbstraktClient",
     "AsyncJobHandle",
     "AuthenticationError",
+    "BatchHandle",
+    "BatchStatus",
     "CompleteEvent",
     "ConflictError",
     "ErrorEvent",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +22,7 @@ from abstrakt._jobs import (
     queue_updates,
     submit_body,
 )
+from abstrakt.batches import BatchHandle, BatchStatus, batch_body
 from abstrakt.errors import (
     APIConnectionError,
     APIStatusError,
@@ -305,6 +306,31 @@ class AbstraktClient:
         """Generate over the WebSocket: `accepted`, then the job's messages until its
         `complete` or `error` (a failed job's `error` is yielded, not raised)."""
         return _ws.stream_sync(self.options, submit_body(model, arguments, preview))
+
+    def submit_batch(
+        self,
+        items: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> BatchHandle:
+        """Submit up to 1,000 `(model, {"input": {...}})` items at once: all are accepted
+        or none (an invalid item raises `InvalidRequestError` naming its index)."""
+        body = batch_body(items, idempotency_key)
+        accepted = self._transport.request("POST", "/v1/batches", json=body)
+        return BatchHandle(self._transport, str(accepted["id"]))
+
+    def batch(
+        self,
+        items: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        on_progress: Callable[[BatchStatus], object] | None = None,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> BatchStatus:
+        """Submit a batch and wait until every item ended, calling `on_progress` with the
+        counts as they change."""
+        handle = self.submit_batch(items, idempotency_key=idempotency_key)
+        return handle.wait(on_progress=on_progress, timeout=timeout)
 
     def get_handle(self, job_id: str) -> JobHandle:
         """A handle on a job submitted earlier (by this or another process)."""

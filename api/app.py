@@ -10,6 +10,7 @@ from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
 from api.routes import (
+    batches,
     health,
     job_events,
     jobs,
@@ -44,6 +45,7 @@ def create_app() -> FastAPI:
     # for it too (the dependency runs once per request either way).
     keyed = [Depends(current_caller)]
     app.include_router(jobs.router, dependencies=keyed)
+    app.include_router(batches.router, dependencies=keyed)
     app.include_router(job_events.router, dependencies=keyed)
     app.include_router(models.router, dependencies=keyed)
     app.include_router(providers.router, dependencies=keyed)

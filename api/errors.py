@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -35,7 +37,10 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
         ]
     else:
         detail = str(exc)
-    return JSONResponse(status_code=status, content={"detail": detail})
+    headers = {}
+    if isinstance(exc, TooManyInFlight):
+        headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
+    return JSONResponse(status_code=status, content={"detail": detail}, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -54,6 +54,10 @@ class InvalidTransition(DomainError):
 class TooManyInFlight(DomainError):
     code = "too_many_in_flight"
 
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s  # when the oldest job in flight should end
+
 
 class OverBudget(DomainError):
     code = "over_budget"

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://localhost:8000", description="Base of the URLs handed out for media."
     )
+    # Object storage instead of STORAGE_DIR: s3://bucket/prefix on any S3-compatible store
+    # (credentials from the usual AWS_* variables). URLs are S3_PUBLIC_BASE_URL/key when
+    # the bucket (or a CDN in front of it) is public, else presigned for S3_URL_TTL_S.
+    storage_url: str = Field(default="", pattern=r"^(s3://[^/]+(/.*)?)?$")
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_public_base_url: str = ""
+    s3_url_ttl_s: int = Field(default=7 * 86400, ge=60, le=7 * 86400)
 
     # Prepended to every Redis key the broker uses: several deployments (or test runs) can
     # then share one Redis database without seeing each other's queues.
@@ -162,6 +170,10 @@ class Settings(BaseSettings):
     # `POST /v1/images/generations` (the OpenAI-compatible surface) waits this long for
     # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
     openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)
+
+    # Batches: at most this many of a batch's jobs are queued or running at once; the next
+    # item starts as one ends, so a large batch never fills the queue ahead of other work.
+    batch_window: int = Field(default=4, ge=1, le=1000)
 
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)

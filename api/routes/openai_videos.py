@@ -99,8 +99,10 @@ def video_content(
     session: Annotated[Session, Depends(db_session)],
     caller: Annotated[Caller, Depends(current_caller)],
     variant: Annotated[str, Query()] = "video",
-) -> FileResponse:
+) -> Response:
     """The MP4 (`variant=video`) or its poster frame (`thumbnail`), once completed."""
     job = openai_video.get_video(session, video_id, owner=caller.owner)
-    path, content_type = openai_video.content_file(job, variant)
-    return FileResponse(path, media_type=content_type, filename=f"{job.id}{path.suffix}")
+    found, content_type = openai_video.content_file(job, variant)
+    if isinstance(found, bytes):  # from object storage
+        return Response(found, media_type=content_type)
+    return FileResponse(found, media_type=content_type, filename=f"{job.id}{found.suffix}")

@@ -181,6 +181,8 @@ class TestInFlightCap:
         refused = app_client.post("/v1/jobs", json={**VIDEO, "cache": False}, headers=as_key(token))
         assert refused.status_code == 429
         assert "allows 2 jobs queued or running at once and has 2" in refused.json()["detail"]
+        # when the oldest should end: local/video's typical second, at least 1 s
+        assert refused.headers["Retry-After"] == "1"
         app_client.post(f"/v1/jobs/{first}/cancel", headers=as_key(token))
         freed = app_client.post("/v1/jobs", json={**VIDEO, "cache": False}, headers=as_key(token))
         assert freed.status_code == 202

@@ -1,5 +1,6 @@
 """Imports every feature's models, so `Base.metadata` is complete (Alembic, tests)."""
 
+from workers.batch.models import Batch, BatchItem
 from workers.cache.models import CacheEntry
 from workers.db.base import Base
 from workers.job.models import Job, JobEvent, JobPhase
@@ -9,6 +10,8 @@ from workers.provider_health.models import ProviderHealth
 
 __all__ = [
     "ApiKey",
+    "Batch",
+    "BatchItem",
     "Base",
     "CacheEntry",
     "Job",

@@ -18,7 +18,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.errors import OverBudget, TooManyInFlight
+from workers.catalog.registry import get_model
+from workers.errors import NotFound, OverBudget, TooManyInFlight
 from workers.job import repository
 from workers.job.usage import reserved_and_spent
 from workers.key.caller import Caller
@@ -37,9 +38,11 @@ def admit(session: Session, caller: Caller, *, estimate_usd: float, now: datetim
     if caller.max_in_flight is not None:
         count = repository.in_flight_of(session, caller.owner)
         if count >= caller.max_in_flight:
+            wait_s = _until_one_ends(session, caller.owner, now)
             raise TooManyInFlight(
                 f"this key allows {caller.max_in_flight} jobs queued or running at once and "
-                f"has {count}; wait for one to finish or cancel one"
+                f"has {count}; wait for one to finish (about {wait_s:.0f} s) or cancel one",
+                retry_after_s=wait_s,
             )
     if caller.budget_usd is not None:
         start, resets = caller.period(now)
@@ -51,3 +54,17 @@ def admit(session: Session, caller: Caller, *, estimate_usd: float, now: datetim
                 f"${spent:.4f} is spent or reserved since {start:%Y-%m-%d %H:%M} UTC; the "
                 f"period resets at {resets:%Y-%m-%d %H:%M} UTC"
             )
+
+
+def _until_one_ends(session: Session, owner: str, now: datetime) -> float:
+    """When the owner's oldest job in flight should end, by its model's typical latency:
+    the `Retry-After` of a refusal (1–60 s)."""
+    oldest = repository.oldest_in_flight(session, owner)
+    if oldest is None:
+        return 1.0
+    model, created_at = oldest
+    try:
+        typical = get_model(model).typical_latency_s
+    except NotFound:
+        typical = 1.0
+    return min(60.0, max(1.0, typical - (now - created_at).total_seconds()))

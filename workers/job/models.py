@@ -66,6 +66,7 @@ class Job(Base):
         CheckConstraint("source IN ('request', 'prewarm')", name="source"),
         Index("ix_jobs_joined_job_id", "joined_job_id"),
         Index("ix_jobs_parent_job_id", "parent_job_id"),
+        Index("ix_jobs_batch_id", "batch_id"),
         Index("ix_jobs_submit_state_next_poll_at", "submit_state", "next_poll_at"),
         CheckConstraint(
             "submit_state IN ('intent', 'submitted', 'completed')", name="submit_state"
@@ -124,6 +125,8 @@ class Job(Base):
     # Preview first: the video job this (image) job previews; its result becomes the
     # parent's `preview` event (`workers.job.state.preview`).
     parent_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The batch this job is an item of (`workers.batch`): its end releases the next item.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     # Cost in micro-dollars (exact integers on every backend; see workers/job/state/cost.py):
     # the estimate is set when the job is created, the actual cost when it ends, and

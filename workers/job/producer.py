@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.db.engine import session_scope
-from workers.job import messages
+from workers.errors import Conflict
+from workers.job import messages, repository
 from workers.job.schemas import JobCreate
 from workers.job.state import attempt, intake
 from workers.job.state.attempt import Canceled
@@ -53,7 +54,9 @@ def submit(request: JobCreate, *, caller: Caller = ANONYMOUS) -> Accepted:
 
 
 def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> Canceled:
-    """Cancel a queued or running job; the provider is told after the cancel commits.
+    """Cancel a queued or running job; the provider is told after the cancel commits. Its
+    preview job, if still running, is canceled next (in a transaction of its own: a job
+    ending locks itself, then its parent, so the two locks are never taken the other way).
 
     Raises `NotFound`, or `Conflict` when the job already finished.
     """
@@ -61,4 +64,10 @@ def cancel(job_id: uuid.UUID, *, owner: str | None = None) -> Canceled:
         canceled = attempt.cancel(session, job_id, owner=owner)
         if canceled.cancel_at_provider:
             messages.cancel_remote_after_commit(session, job_id)
+        previews = repository.previews_in_flight(session, job_id)
+    for preview_id in previews:
+        try:
+            cancel(preview_id, owner=owner)
+        except Conflict:
+            pass  # it ended meanwhile
     return canceled

@@ -95,6 +95,29 @@ def in_flight(session: Session, provider: str) -> int:
     )
 
 
+def previews_in_flight(session: Session, parent_id: uuid.UUID) -> list[uuid.UUID]:
+    """The preview jobs of `parent_id` still queued or running."""
+    return list(
+        session.scalars(
+            select(Job.id).where(
+                Job.parent_job_id == parent_id,
+                Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            )
+        )
+    )
+
+
+def oldest_in_flight(session: Session, owner: str) -> tuple[str, datetime] | None:
+    """The model and creation time of the owner's oldest job queued or running."""
+    row = session.execute(
+        select(Job.model, Job.created_at)
+        .where(Job.owner == owner, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        .order_by(Job.created_at)
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def in_flight_of(session: Session, owner: str) -> int:
     """The owner's jobs queued or running (joined jobs included: they are waiting too)."""
     return int(

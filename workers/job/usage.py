@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from workers.batch.models import Batch, BatchItem
 from workers.job.models import Job
 from workers.job.schemas import Usage, UsageRow
 from workers.job.status import JobStatus
@@ -84,9 +85,10 @@ def usage(
 
 
 def reserved_and_spent(session: Session, *, owner: str, since: datetime) -> float:
-    """Dollars `owner` has spent or reserved on jobs created since `since`: the actual cost
-    of the ended ones plus the estimated cost of those not ended yet (a joined job keeps
-    its reservation until it ends, as it may yet have to generate)."""
+    """Dollars `owner` has spent or reserved since `since`: the actual cost of the jobs
+    created since then that ended, the estimated cost of those not ended yet (a joined job
+    keeps its reservation until it ends, as it may yet have to generate), and the estimates
+    of batch items not released yet."""
     ended = Job.status.in_(_TERMINAL)
     micros = session.execute(
         select(
@@ -101,7 +103,17 @@ def reserved_and_spent(session: Session, *, owner: str, since: datetime) -> floa
             )
         ).where(Job.owner == owner, Job.created_at >= since)
     ).scalar_one()
-    return int(micros) / 1_000_000
+    waiting = session.execute(
+        select(func.coalesce(func.sum(BatchItem.estimated_cost_micros), 0))
+        .join(Batch, Batch.id == BatchItem.batch_id)
+        .where(
+            Batch.owner == owner,
+            Batch.created_at >= since,
+            BatchItem.job_id.is_(None),
+            BatchItem.canceled.is_(False),
+        )
+    ).scalar_one()
+    return (int(micros) + int(waiting)) / 1_000_000
 
 
 def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:

@@ -50,3 +50,10 @@ class LocalStorage:
         except ValueError:
             return None
         return path if path.is_file() else None
+
+    def local_path(self, url: str) -> Path | None:
+        return self.path_of_url(url)
+
+    def read(self, url: str) -> bytes | None:
+        path = self.path_of_url(url)
+        return path.read_bytes() if path is not None else None

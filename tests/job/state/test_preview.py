@@ -94,6 +94,12 @@ class TestPreviewJob:
         assert status_of(child.id) == "succeeded"
         assert log_of(parent) == before
 
+    def test_canceling_the_video_cancels_its_preview(self) -> None:
+        parent = video_with_preview()
+        child = preview_of(parent)
+        producer.cancel(parent)
+        assert (status_of(parent), status_of(child.id)) == ("canceled", "canceled")
+
     def test_the_local_video_sends_its_first_frame_while_it_renders(self) -> None:
         parent = video_with_preview()
         generate.run(str(parent))

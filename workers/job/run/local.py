@@ -23,7 +23,7 @@ from workers.media.probe import probe
 from workers.media.render import Frame, encode_png
 from workers.provider.local import LocalProvider
 from workers.settings import get_settings
-from workers.storage.local import LocalStorage
+from workers.storage import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class _LocalRun:
         with tempfile.TemporaryDirectory(prefix="abstrakt-") as workdir:
             path = Path(workdir) / "preview.png"
             encode_png(frame, path)
-            url = LocalStorage.from_settings(self.settings).put(f"jobs/{job_id}/preview.png", path)
+            url = get_storage().put(f"jobs/{job_id}/preview.png", path)
         with session_scope() as session:
             if not attempt_state.record_preview(session, self.attempt, url):
                 raise AttemptLost(str(job_id))

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from workers.media.probe import MediaInfo
-from workers.settings import get_settings
-from workers.storage.local import LocalStorage
+from workers.storage import get_storage
 
 
 def store_output(
     job_id: uuid.UUID, path: Path, info: MediaInfo, poster: Path | None = None
 ) -> dict[str, Any]:
-    storage = LocalStorage.from_settings(get_settings())
+    storage = get_storage()
     media: dict[str, Any] = {
         "url": storage.put(f"jobs/{job_id}/{path.name}", path),
         "content_type": info.content_type,

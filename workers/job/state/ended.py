@@ -7,7 +7,8 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 1. the result cache settles the job's entry and its joined followers (`cache.settle`);
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
    for a hit, a joined job, or a failure the provider does not bill;
-3. a preview job tells its video job what it produced (`preview.announce`).
+3. a preview job tells its video job what it produced (`preview.announce`);
+4. a batch's job makes room for the batch's next item (`workers.batch.release`).
 
 Live subscribers need no hook: the terminal event reaches them after the commit.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from workers.batch import release as batch_release
 from workers.job.models import Job
 from workers.job.state import (
     cache,  # a module import: cache → transitions → ended
@@ -29,3 +31,4 @@ def job_ended(session: Session, job: Job) -> None:
     cache.settle(session, job)
     cost.settle(job)
     preview.announce(session, job)
+    batch_release.after_item_ended(session, job)

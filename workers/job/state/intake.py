@@ -62,25 +62,21 @@ def create_job(
     *,
     caller: Caller = ANONYMOUS,
     parent: Job | None = None,
+    admitted: bool = False,
 ) -> Created:
     """Validate `request` and add its job, or return the job its idempotency key names.
 
     A fresh cached result makes the job succeed at once (a hit); an identical request being
     generated right now is joined (single flight); see `workers.job.state.cache`. With
     `preview`, a video job gets an image job previewing it (`Created.preview`); that job,
-    made with its `parent`, is part of its parent's request and admitted with it.
+    made with its `parent`, is part of its parent's request and admitted with it; a batch's
+    item is `admitted` with its batch.
     Raises `InvalidInput` (nothing written), `Conflict` (key reused for another request),
     or what `admission.admit` raises for a job the caller's key may not add now.
     """
     owner = caller.owner
     started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
-    spec = get_model(request.model)
-    usable = availability(spec)
-    if not usable.available:
-        raise InvalidInput.at("model", msg=usable.reason or "unavailable")
-    if request.preview and spec.kind is not MediaKind.VIDEO:
-        raise InvalidInput.at("preview", msg=f"is for video models; {spec.id} makes {spec.kind}")
-    canonical = normalize_input(spec, request.input)
+    spec, canonical = validate(request)
     digest = request_hash(spec.id, canonical, request.priority)
     if request.idempotency_key is not None:
         existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
@@ -102,7 +98,7 @@ def create_job(
         now=now,
     )
     job.parent_job_id = parent.id if parent is not None else None
-    if found.cached is None and parent is None:  # a hit adds nothing in flight, costs nothing
+    if found.cached is None and parent is None and not admitted:  # a hit costs nothing
         admission.admit(session, caller, estimate_usd=cost.estimate_usd(job), now=now)
     if found.cached is None:
         _queue(session, job)
@@ -127,6 +123,17 @@ def create_job(
     if job.job_status is JobStatus.QUEUED:
         cache.join_or_lead(session, job, plan, found, now, started)
     return Created(job, created=True, preview=_preview(session, request, spec, job, caller))
+
+
+def validate(request: JobCreate) -> tuple[ModelSpec, dict[str, Any]]:
+    """The request's model and canonical input; raises `InvalidInput` naming the field."""
+    spec = get_model(request.model)
+    usable = availability(spec)
+    if not usable.available:
+        raise InvalidInput.at("model", msg=usable.reason or "unavailable")
+    if request.preview and spec.kind is not MediaKind.VIDEO:
+        raise InvalidInput.at("preview", msg=f"is for video models; {spec.id} makes {spec.kind}")
+    return spec, normalize_input(spec, request.input)
 
 
 def _preview(

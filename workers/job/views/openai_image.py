@@ -7,8 +7,7 @@ from typing import Any
 
 from workers.errors import NotFound
 from workers.job.views.openai_request import ResponseFormat
-from workers.settings import get_settings
-from workers.storage.local import LocalStorage
+from workers.storage import get_storage
 
 
 def images_of(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -24,11 +23,11 @@ def image_data(result: dict[str, Any], response_format: ResponseFormat) -> list[
     images = images_of(result)
     if response_format == "url":
         return [{"url": str(image["url"])} for image in images]
-    storage = LocalStorage.from_settings(get_settings())
+    storage = get_storage()
     data: list[dict[str, str]] = []
     for image in images:
-        path = storage.path_of_url(str(image.get("url")))
-        if path is None:
+        content = storage.read(str(image.get("url")))
+        if content is None:
             raise NotFound(f"the image {image.get('url')} is no longer stored here")
-        data.append({"b64_json": base64.b64encode(path.read_bytes()).decode("ascii")})
+        data.append({"b64_json": base64.b64encode(content).decode("ascii")})
     return data

@@ -26,8 +26,7 @@ from workers.job.live import estimate, progress
 from workers.job.models import Job, Phase
 from workers.job.status import JobStatus
 from workers.media.formats import MediaKind
-from workers.settings import get_settings
-from workers.storage.local import LocalStorage
+from workers.storage import get_storage
 
 Variant = Literal["video", "thumbnail", "spritesheet"]
 Order = Literal["asc", "desc"]
@@ -194,8 +193,9 @@ def list_videos(
     }
 
 
-def content_file(job: Job, variant: str) -> tuple[Path, str]:
-    """The stored file of a completed video's `variant` and its content type.
+def content_file(job: Job, variant: str) -> tuple[Path | bytes, str]:
+    """The stored file of a completed video's `variant` (a path on this host, or the bytes
+    from object storage) and its content type.
 
     `NotReady` before the video completed (or when it failed); `NotFound` for a variant
     the result does not have (a model without a poster has no thumbnail; nothing here makes
@@ -227,7 +227,8 @@ def content_file(job: Job, variant: str) -> tuple[Path, str]:
     else:
         url = video.get("url")
         content_type = str(video.get("content_type") or "video/mp4")
-    path = LocalStorage.from_settings(get_settings()).path_of_url(url) if url else None
-    if path is None:
+    storage = get_storage()
+    found = (storage.local_path(url) or storage.read(url)) if url else None
+    if found is None:
         raise NotFound(f"the {variant} of video {job.id} is no longer stored here")
-    return path, content_type
+    return found, content_type
