@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+import logging
 
-from api import errors
+from fastapi import Depends, FastAPI
+
+from api import errors, responses
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
+from api.media import MediaFiles
 from api.routes import (
     batches,
     health,
@@ -23,9 +25,12 @@ from api.routes import (
     stream,
     usage,
 )
+from api.timeout import RequestTimeout
 from workers.catalog.pricing import check_overrides
 from workers.catalog.registry import all_models
 from workers.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app() -> FastAPI:
@@ -43,22 +48,26 @@ def create_app() -> FastAPI:
     app.add_middleware(RateLimitHeaders)
     # Every route but /healthz and /playground needs a key; routes that need its owner ask
     # for it too (the dependency runs once per request either way).
+    # Each group's error statuses are documented in the schema (api/responses.py).
     keyed = [Depends(current_caller)]
-    app.include_router(jobs.router, dependencies=keyed)
-    app.include_router(batches.router, dependencies=keyed)
-    app.include_router(job_events.router, dependencies=keyed)
-    app.include_router(models.router, dependencies=keyed)
-    app.include_router(providers.router, dependencies=keyed)
-    app.include_router(prewarm.router, dependencies=keyed)
-    app.include_router(usage.router, dependencies=keyed)
+    for router in (jobs, batches, job_events, models, providers, prewarm, usage):
+        app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
-    app.include_router(openai_videos.router, dependencies=keyed)
-    app.include_router(openai_images.router, dependencies=keyed)
-    app.include_router(health.router)
+    for router in (openai_videos, openai_images):
+        app.include_router(router.router, dependencies=keyed, responses=responses.OPENAI)
+    app.include_router(health.router, responses=responses.OPEN)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
-    app.include_router(playground.router)  # the page asks for the key its calls send
-    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    # the page asks for the key its calls send
+    app.include_router(playground.router, responses=responses.OPEN)
+    # Outermost: it bounds everything inside, the key check included.
+    app.add_middleware(
+        RequestTimeout, timeout_s=settings.request_timeout_s, retry_after_s=settings.retry_after_s
+    )
+    try:
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the API still starts; /healthz reports storage down
+        log.warning("api.storage_unavailable error=%s", exc.strerror or exc)
     # Local storage is served here; with object storage the URLs point elsewhere. Files need
     # no key (a page's <video> tag cannot send one): their paths hold unguessable job ids.
-    app.mount("/media", StaticFiles(directory=settings.storage_dir), name="media")
+    app.mount("/media", MediaFiles(directory=settings.storage_dir, check_dir=False), name="media")
     return app

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.errors import bounded, unavailable
 from workers.errors import (
     Conflict,
     DomainError,
@@ -33,6 +34,7 @@ from workers.errors import (
     TooManyInFlight,
 )
 from workers.job.views.openai_request import openai_param
+from workers.settings import get_settings
 
 INVALID = "invalid_request_error"
 
@@ -48,7 +50,7 @@ def openai_error(
     retry: bool | None = None,
 ) -> JSONResponse:
     """An error response; `retry` sets `x-should-retry`, which OpenAI's SDKs obey."""
-    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    body = {"error": {"message": bounded(message), "type": type_, "param": param, "code": code}}
     headers = dict(headers or {})
     if retry is not None:
         headers["x-should-retry"] = "true" if retry else "false"
@@ -114,5 +116,17 @@ class OpenAIRoute(APIRoute):
                 return await handler(request)
             except (RequestValidationError, HTTPException, DomainError) as exc:
                 return to_openai(exc)
+            except Exception as exc:
+                dependency = unavailable(exc)
+                if dependency is None:
+                    raise
+                retry_after = get_settings().retry_after_s
+                return openai_error(
+                    503,
+                    f"the {dependency} is unavailable; try again in {retry_after} s",
+                    type_="server_error",
+                    code="service_unavailable",
+                    headers={"Retry-After": str(retry_after)},
+                )
 
         return openai_handler

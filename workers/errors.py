@@ -7,6 +7,7 @@ DomainError
 ├── InvalidTransition     a status change the job's state machine forbids   → 409
 ├── TooManyInFlight       a key's cap on queued + running jobs is reached   → 429
 ├── OverBudget            a job would take a key past its budget            → 402
+├── StorageUnavailable    the store refused a result (full, read-only, gone): the job fails
 └── ProviderError         a model provider failed
     ├── RetryableProviderError   transient: 429, 5xx, connection, timeout
     └── PermanentProviderError   the provider refused the input; never retried
@@ -61,6 +62,14 @@ class TooManyInFlight(DomainError):
 
 class OverBudget(DomainError):
     code = "over_budget"
+
+
+class StorageUnavailable(DomainError):
+    """The result could not be written to storage. Its message names the cause (`No space
+    left on device`), never a server path; the job fails at once rather than retrying: a
+    full or read-only store needs an operator, and `/healthz` shows it meanwhile."""
+
+    code = "storage_unavailable"
 
 
 @dataclass

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     broker_key_prefix: str = ""
     worker_concurrency: int = Field(default=2, ge=1)
     db_pool_size: int = Field(default=40, ge=1)
+    # Bounded waits on the database: a connection not made within `db_connect_timeout_s`,
+    # a statement still running after `db_statement_timeout_s` (Postgres cancels it), a pool
+    # slot not free within `db_pool_timeout_s` all fail at once instead of hanging; the API
+    # answers 503 with Retry-After. (SQLite: its busy timeout, 10 s, bounds a lock wait.)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    db_statement_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Producer-side "task-sent" events for Flower; off by default as they double enqueue cost.
     task_sent_events: bool = False
     # The longest a generate task may run before Celery kills it; the Redis visibility timeout
@@ -157,6 +164,14 @@ class Settings(BaseSettings):
     rate_limit_redis_url: str = ""
     # The largest request body the API reads; a larger one is refused with 413.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # A request that has not begun its answer after this long gets 503 with Retry-After,
+    # whatever it waits on (a hung database connection included). Streams (SSE, WebSocket)
+    # are bounded only until their first byte; the images wait adds OPENAI_IMAGES_WAIT_S.
+    request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # What a 503 tells the caller to wait before trying again (Retry-After, in seconds).
+    retry_after_s: int = Field(default=5, ge=1, le=600)
+    # How long each /healthz check (database, broker, storage) and /readyz may take.
+    health_check_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
     # Live progress (WebSocket, SSE): fan-out through this Redis; empty = the broker when it
     # is Redis, "none" = no Redis (subscribers tail the event table, progress estimates go to

@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import current_caller
 from api.live import hub_of
+from workers.db.base import INT32_MAX
 from workers.job.live import stream
 from workers.job.live.messages import Message
 from workers.key.caller import Caller
@@ -36,8 +37,10 @@ async def job_events(
     job_id: uuid.UUID,
     request: Request,
     caller: Annotated[Caller, Depends(current_caller)],
-    after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=INT32_MAX, description="Resume after this seq.")
+    ] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=INT32_MAX)] = None,
 ) -> StreamingResponse:
     """The job's events as `text/event-stream`, from `Last-Event-ID` (or `after`) on."""
     start = last_event_id if last_event_id is not None else (after or 0)

@@ -22,6 +22,7 @@ from api.auth import current_caller
 from api.live import hub_of
 from api.openai_body import request_fields
 from api.openai_errors import OpenAIRoute, openai_error
+from api.timeout import allow_more
 from workers.db.engine import session_scope
 from workers.job import producer
 from workers.job.live import stream
@@ -49,6 +50,7 @@ async def generate_images(
     accepted = await anyio.to_thread.run_sync(lambda: producer.submit(asked.job, caller=caller))
     headers = {"X-Job-Id": str(accepted.id)}
     wait_s = get_settings().openai_images_wait_s
+    allow_more(request, wait_s)  # a wait on purpose, beyond REQUEST_TIMEOUT_S
     if not accepted.cache_hit and not await _ended_within(request, accepted.id, caller, wait_s):
         return openai_error(
             504,

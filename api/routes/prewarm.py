@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.orm import Session
 
 from api.auth import current_caller
 from api.deps import db_session
-from workers.db.base import utcnow
+from workers.db.base import INT64_MAX, utcnow
 from workers.key.caller import Caller
 from workers.prewarm import service
 from workers.prewarm.schemas import PrewarmCreate, PrewarmRead
@@ -38,7 +38,9 @@ def add_prewarm(
 
 
 @router.delete("/{prompt_id}", status_code=204)
-def remove_prewarm(prompt_id: int, session: DbSession, caller: Owner) -> Response:
+def remove_prewarm(
+    prompt_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: DbSession, caller: Owner
+) -> Response:
     """Unlist one of this key's prompts; its cached result stays until it expires."""
     service.remove(session, prompt_id, owner=caller.owner)
     return Response(status_code=204)

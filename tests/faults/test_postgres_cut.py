@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devtools.processes import Children, answers, cli, free_port, wait_for
-from devtools.tcp_proxy import TcpProxy
+from devtools.proxy import Mode, Proxy
 from emulator.testing import EmulatorServer
 from tests.conftest import DATABASE_URL
 from tests.faults.helpers import all_job_ids, ended_exactly_once, post_job, says, unfinished
@@ -46,7 +46,8 @@ def test_a_database_cut_loses_no_job_and_stops_no_process(
     database = make_url(DATABASE_URL)
     assert database.port is not None
     children = Children(tmp_path)
-    with TcpProxy(database.port) as proxy:
+    proxy = Proxy("127.0.0.1", database.port)
+    try:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {
@@ -97,10 +98,10 @@ def test_a_database_cut_loses_no_job_and_stops_no_process(
             submitter.start()
             try:
                 wait_for(lambda: len(accepted) >= 8, 60, "jobs submitted before the cut")
-                proxy.cut()
+                proxy.set_mode(Mode.CUT)
                 # The outage itself lasts CUT_S: this wait is the scenario, not a race.
                 stop.wait(CUT_S)
-                proxy.restore()
+                proxy.set_mode(Mode.FORWARD)
                 restored = time.monotonic()
                 wait_for(lambda: answered.count(202) >= len(hosted) + 12, 60, "jobs after the cut")
             finally:
@@ -119,6 +120,8 @@ def test_a_database_cut_loses_no_job_and_stops_no_process(
             assert answers(f"{base}/healthz")
         finally:
             children.stop_all()
+    finally:
+        proxy.close()
     assert took < BOUND_S
     every = all_job_ids()
     assert set(accepted) <= set(every)

@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from devtools.processes import answers, free_port, start, stop, wait_for, worker_answers
 from workers.celery_app import app as celery_app
+from workers.errors import StorageUnavailable
 from workers.storage.s3 import S3Storage
 
 BUCKET = "results"
@@ -69,6 +70,16 @@ class TestS3Storage:
         assert store.read(url) == source.read_bytes()
         assert store.local_path(url) is None
         assert store.read(f"{s3_endpoint}/{BUCKET}/elsewhere/x.png") is None  # not ours
+
+    def test_a_store_that_refuses_fails_with_the_storage_code_and_no_host(
+        self, s3_endpoint: str, tmp_path: Path
+    ) -> None:
+        source = tmp_path / "output.png"
+        source.write_bytes(b"bytes")
+        missing = S3Storage("no-such-bucket", "", client=storage(s3_endpoint).client)
+        with pytest.raises(StorageUnavailable, match="NoSuchBucket") as refused:
+            missing.put("jobs/x/output.png", source)
+        assert "127.0.0.1" not in str(refused.value)
 
     def test_public_urls_and_keys_that_escape_the_prefix(self, s3_endpoint: str) -> None:
         store = storage(s3_endpoint, public_base_url="https://cdn.example/")

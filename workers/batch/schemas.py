@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.db.storable import StorableStr
 from workers.job.schemas import JobCreate, JobError
 
 MAX_ITEMS = 1000
@@ -19,7 +20,7 @@ class BatchCreate(BaseModel):
     items: list[JobCreate] = Field(
         min_length=1, max_length=MAX_ITEMS, description="Each like a POST /v1/jobs body."
     )
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: StorableStr | None = Field(default=None, min_length=1, max_length=255)
 
 
 class BatchItemRead(BaseModel):

@@ -50,3 +50,9 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The largest values the database's integer columns hold: an id or a number a caller sends
+# is bounded by these at the edge (422), never left to overflow in a query (500).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1

@@ -7,6 +7,7 @@ Celery's prefork pool forks after import, so the worker calls `reset_engine()` i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.db import outbox
-from workers.settings import get_settings
+from workers.settings import Settings, get_settings
 
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
@@ -51,7 +52,25 @@ def make_engine(url: str) -> Engine:
     # Sized for the API's 40 request threads: a connection made and dropped per request
     # (pool overflow) costs more than the request itself. Idle slots open no connection.
     settings = get_settings()
-    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=10,
+        pool_timeout=settings.db_pool_timeout_s,
+        connect_args=postgres_timeouts(settings),
+    )
+
+
+def postgres_timeouts(settings: Settings) -> dict[str, Any]:
+    """Bounded waits, as libpq parameters: a connection attempt gives up after
+    `DB_CONNECT_TIMEOUT_S` (libpq counts whole seconds, at least 2), and the server cancels
+    any statement after `DB_STATEMENT_TIMEOUT_S` (lock waits included)."""
+    statement_ms = max(1, round(settings.db_statement_timeout_s * 1000))
+    return {
+        "connect_timeout": max(2, math.ceil(settings.db_connect_timeout_s)),
+        "options": f"-c statement_timeout={statement_ms}",
+    }
 
 
 def get_engine() -> Engine:

@@ -8,14 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.db.storable import StorableJson, StorableStr
+
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(min_length=1, max_length=200, description="A catalog model id.")
-    input: dict[str, Any] = Field(description="The model's input; see GET /v1/models.")
+    model: StorableStr = Field(min_length=1, max_length=200, description="A catalog model id.")
+    input: StorableJson = Field(description="The model's input; see GET /v1/models.")
     priority: int = Field(default=5, ge=0, le=9, description="0 (lowest) to 9 (most urgent).")
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: StorableStr | None = Field(default=None, min_length=1, max_length=255)
     cache: bool = Field(
         default=True,
         description="Answer from the result cache when it can; false forces a fresh generation "

@@ -7,12 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.db.storable import StorableJson, StorableStr
+
 
 class PrewarmCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(min_length=1, max_length=200, description="A catalog model id.")
-    input: dict[str, Any] = Field(description="The model's input, as for POST /v1/jobs.")
+    model: StorableStr = Field(min_length=1, max_length=200, description="A catalog model id.")
+    input: StorableJson = Field(description="The model's input, as for POST /v1/jobs.")
 
 
 class PrewarmFile(BaseModel):

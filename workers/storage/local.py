@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from workers.errors import StorageUnavailable
 from workers.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class LocalStorage:
@@ -20,12 +25,24 @@ class LocalStorage:
         return cls(settings.storage_dir, settings.public_base_url)
 
     def put(self, key: str, source: Path) -> str:
-        """Store `source` under `key` atomically (readers never see half a file); return its URL."""
+        """Store `source` under `key` atomically (readers never see half a file); return its URL.
+
+        A store that refuses the write (full, read-only, its directory gone) raises
+        `StorageUnavailable` with the cause and no server path, after removing the partial
+        file; the full error, path included, goes to the log.
+        """
         target = self.path_of(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            log.error("storage.write_failed key=%s error=%s", key, exc)
+            reason = exc.strerror or type(exc).__name__
+            raise StorageUnavailable(f"the result could not be stored: {reason}") from exc
         return f"{self.public_base_url}/media/{key}"
 
     def path_of(self, key: str) -> Path:

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workers.errors import StorageUnavailable
 from workers.settings import Settings
 
 
@@ -60,12 +61,22 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, source: Path) -> str:
+        """Upload `source`; a store that refuses it (no bucket, no access, unreachable after
+        the client's retries) raises `StorageUnavailable`, which fails the job."""
         name = self.object_key(key)
         content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-        with source.open("rb") as body:
-            self.client.put_object(
-                Bucket=self.bucket, Key=name, Body=body, ContentType=content_type
-            )
+        try:
+            with source.open("rb") as body:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=name, Body=body, ContentType=content_type
+                )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise StorageUnavailable(f"the result could not be stored: {code}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(
+                f"the result could not be stored: {type(exc).__name__}"
+            ) from exc
         return self.url_of(name)
 
     def url_of(self, name: str) -> str:

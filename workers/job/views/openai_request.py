@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import all_models, get_model
 from workers.catalog.validation import KNOWN_FIELDS
@@ -50,6 +52,16 @@ def openai_param(loc: tuple[str | int, ...]) -> str | None:
     if parts[0] == "input" and len(parts) > 1:
         return _PARAM_OF_INPUT.get(parts[1], parts[1])
     return parts[0]
+
+
+def _job(model: str, input_: dict[str, Any], idempotency_key: str | None) -> JobCreate:
+    """The job, or the refusal naming the field (an unstorable prompt, a key too long)."""
+    try:
+        return JobCreate(model=model, input=input_, idempotency_key=idempotency_key)
+    except ValidationError as exc:
+        raise InvalidInput(
+            [FieldError(loc=tuple(e["loc"]), msg=e["msg"]) for e in exc.errors()]
+        ) from None
 
 
 def _refuse(param: str, msg: str) -> InvalidInput:
@@ -142,7 +154,7 @@ def video_request(fields: Mapping[str, Any], *, idempotency_key: str | None = No
         input_["resolution"] = size
     if (reference := _reference(fields.get("input_reference"))) is not None:
         input_["image_url"] = reference
-    return JobCreate(model=spec.id, input=input_, idempotency_key=idempotency_key)
+    return _job(spec.id, input_, idempotency_key)
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,6 @@ def image_request(fields: Mapping[str, Any], *, idempotency_key: str | None = No
         case other:
             raise _refuse("response_format", f'must be "url" or "b64_json", got {other!r}')
     return ImageRequest(
-        job=JobCreate(model=spec.id, input=input_, idempotency_key=idempotency_key),
+        job=_job(spec.id, input_, idempotency_key),
         response_format=response_format,
     )
