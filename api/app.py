@@ -15,6 +15,7 @@ from api.routes import (
     batches,
     health,
     job_events,
+    job_webhooks,
     jobs,
     models,
     openai_images,
@@ -24,6 +25,7 @@ from api.routes import (
     providers,
     stream,
     usage,
+    webhooks,
 )
 from api.timeout import RequestTimeout
 from workers.catalog.pricing import check_overrides
@@ -55,6 +57,8 @@ def create_app() -> FastAPI:
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
     for router in (openai_videos, openai_images):
         app.include_router(router.router, dependencies=keyed, responses=responses.OPENAI)
+    for router in (job_webhooks, webhooks):
+        app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     app.include_router(health.router, responses=responses.OPEN)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     # the page asks for the key its calls send

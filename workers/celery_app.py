@@ -93,12 +93,16 @@ def configure(app: Celery, settings: Settings) -> None:
             sweep_interval_s=settings.sweep_interval_s,
             prewarm_cron=settings.prewarm_cron,
             now=utcnow(),
+            webhook_sweep_interval_s=settings.webhook_sweep_interval_s,
         ),
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
 
 
-app = IdOnlyCelery("abstrakt_queue", include=["workers.job.tasks", "workers.prewarm.tasks"])
+app = IdOnlyCelery(
+    "abstrakt_queue",
+    include=["workers.job.tasks", "workers.prewarm.tasks", "workers.webhook.tasks"],
+)
 configure(app, get_settings())
 
 

@@ -114,7 +114,13 @@ class Cron:
         return min(b - a for a, b in zip(firings, firings[1:], strict=False))
 
 
-def beat_schedule(*, sweep_interval_s: float, prewarm_cron: str, now: datetime) -> dict[str, Any]:
+def beat_schedule(
+    *,
+    sweep_interval_s: float,
+    prewarm_cron: str,
+    now: datetime,
+    webhook_sweep_interval_s: float = 10.0,
+) -> dict[str, Any]:
     """Beat's entries. Each expires after about 1.5 × its interval: a firing that waited
     longer than that is stale, and the next one replaces it."""
     from celery.schedules import crontab  # only beat and the worker need Celery's type
@@ -126,6 +132,13 @@ def beat_schedule(*, sweep_interval_s: float, prewarm_cron: str, now: datetime) 
             "task": "job.sweep",
             "schedule": sweep_interval_s,
             "options": {"expires": sweep_interval_s * 1.5},
+        },
+        # Sends due webhook deliveries: retries later than a countdown may be, lost messages
+        # (see `workers.webhook.sweeper`). On the `webhooks` queue, like the deliveries.
+        "webhook.sweep": {
+            "task": "webhook.sweep",
+            "schedule": webhook_sweep_interval_s,
+            "options": {"expires": webhook_sweep_interval_s * 1.5},
         },
         # UTC crontab; each slot fires once however many beats run (`prewarm_runs`).
         "prewarm.run": {

@@ -182,6 +182,25 @@ class Settings(BaseSettings):
     # How often a worker publishes a progress estimate while a phase runs.
     live_progress_interval_s: float = Field(default=0.25, gt=0, le=10)
 
+    # Webhooks out (workers/webhook/): each attempt may take `webhook_timeout_s` (connect,
+    # send, answer); a failed one is retried after each delay of the schedule in turn, with
+    # a little jitter (the Standard Webhooks example: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h;
+    # JSON, e.g. [5, 300, 1800]), then the delivery is given up. Delays over 60 s are
+    # picked up from the rows by beat's `webhook.sweep`, run every `webhook_sweep_interval_s`.
+    webhook_timeout_s: float = Field(default=15.0, gt=0, le=60)
+    webhook_retry_schedule_s: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0]
+    )
+    webhook_sweep_interval_s: float = Field(default=10.0, gt=0, le=60)
+    # Hosts (exact names) or CIDR ranges, comma-separated, that webhook URLs may reach even
+    # though they are loopback, private, link-local or metadata addresses.
+    webhook_allowlist: str = ""
+    # `progress` webhooks: at most one per job per this many seconds (phase changes only).
+    webhook_progress_interval_s: float = Field(default=10.0, ge=0)
+    # After a secret is rotated, deliveries carry the previous secret's signature too for
+    # this long, so receivers can switch over without losing a webhook.
+    webhook_secret_overlap_s: float = Field(default=86400.0, ge=0)
+
     # `POST /v1/images/generations` (the OpenAI-compatible surface) waits this long for
     # its job; past it, the answer names the job to poll at `GET /v1/jobs/{id}`.
     openai_images_wait_s: float = Field(default=60.0, gt=0, le=600)

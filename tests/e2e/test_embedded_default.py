@@ -11,6 +11,7 @@ import pytest
 
 from devtools.processes import answers, free_port, start, stop, wait_for
 from tests.e2e.helpers import Message, Socket
+from tests.webhook.receiver import Receiver
 from workers.media.probe import probe
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +38,8 @@ def watch_over_websocket(base: str, key: str) -> list[Message]:
 
 def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
+    env["WEBHOOK_ALLOWLIST"] = "127.0.0.1/32"  # the receiver below listens on loopback
+    receiver = Receiver()
     port = free_port()
     log = tmp_path / "up.log"
     process = start(["up", "--port", str(port)], env=env, cwd=tmp_path, log=log)
@@ -57,6 +60,7 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
                 json={
                     "model": "local/video",
                     "input": {"prompt": "a red fox in snow", "duration": 2, "resolution": "480p"},
+                    "webhook_url": receiver.url(),
                 },
             )
             assert response.status_code == 202, response.text
@@ -79,11 +83,15 @@ def test_up_runs_a_job_end_to_end_and_stops_cleanly(tmp_path: Path) -> None:
             downloaded = tmp_path / "video.mp4"
             downloaded.write_bytes(client.get(video_url).content)
             live = watch_over_websocket(base, dev_key)
+            # `up` runs a webhook worker too: the job's `completed` reaches the receiver.
+            wait_for(lambda: len(receiver.received()) > 0, 60, "the job's webhook")
+            assert receiver.received()[0].json["data"]["id"] == job["id"]
         info = probe(downloaded)
         assert (info.codec, info.width, info.height, info.duration_s) == ("h264", 854, 480, 2.0)
         assert (tmp_path / "var" / "abstrakt.sqlite3").exists()
     finally:
         code = stop(process)
+        receiver.close()
     assert code == 0, log.read_text()
     # Without Redis the stream tails the event table, and estimates come through files.
     kinds = [m["type"] for m in live]

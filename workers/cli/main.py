@@ -22,6 +22,7 @@ from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
 from workers.settings import get_settings
 
+# The webhooks queue is served by workers of its own (`up` starts one): see workers/queues.py.
 ALL_QUEUES = "jobs,prewarm,maintenance"
 
 
@@ -61,6 +62,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             f"--concurrency={concurrency}",
             f"--loglevel={args.loglevel}",
             f"--pool={args.pool}",
+            *([f"--hostname={args.hostname}"] if args.hostname else []),
         ]
     )
     return 0
@@ -129,6 +131,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
         {
             "api": [*me, "api", "--host", args.host, "--port", str(args.port)],
             "worker": [*me, "worker"],
+            # Webhooks on a worker of their own: a slow receiver never holds a job's slot.
+            "hooks": [*me, "worker", "--queues", "webhooks", "--pool", "threads"]
+            + ["--concurrency", "8", "--hostname", "webhooks@%h"],
             "beat": [*me, "beat"],
             "poller": [*me, "poller"],
         },
@@ -277,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=None)
     worker.add_argument("--pool", default="prefork", help="prefork (default), threads or solo")
     worker.add_argument("--loglevel", default="INFO", help="DEBUG also logs each task's arguments")
+    worker.add_argument("--hostname", help="the node name, e.g. webhooks@%%h (default celery@%%h)")
     worker.set_defaults(run=_cmd_worker)
 
     sub.add_parser("beat", help="run the Celery beat scheduler").set_defaults(run=_cmd_beat)

@@ -12,8 +12,9 @@ the sweeper sends another. Each re-send waits as long again as the job has alrea
 duplicates, whatever the backlog; whichever copy comes first starts the job, and the
 others do nothing (`attempt.start` refuses a job already taken). A lost `job.finalize`
 needs no mark: the sweeper finds every job whose provider finished without a worker
-taking it. A lost `job.cancel_remote` is
-logged (the provider's own deadline ends the request).
+taking it. A lost `job.cancel_remote` is logged (the provider's own deadline ends the
+request). A `webhook.deliver` that cannot be sent leaves its delivery marked unsent, and
+beat's webhook sweep sends it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from workers.job.models import Job
 from workers.job.status import JobStatus
 from workers.queues import Queue
 from workers.settings import get_settings
+from workers.webhook import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,33 @@ def next_resend_at(job: Job, now: datetime, countdown_s: float = 0.0) -> datetim
         waiting_since = job.enqueued_at or job.created_at or now
     waited = max(0.0, (now - waiting_since).total_seconds())
     return now + timedelta(seconds=countdown_s + max(grace, waited))
+
+
+def webhook_after_commit(
+    session: Session, delivery_id: uuid.UUID, countdown_s: float | None = None
+) -> None:
+    """Send `webhook.deliver` on its own queue once the delivery's row is committed (with a
+    countdown for a retry due soon: never more than 60 s); mark it unsent if that fails."""
+    send = partial(
+        app.send_task,
+        "webhook.deliver",
+        args=[str(delivery_id)],
+        queue=Queue.WEBHOOKS,
+        countdown=countdown_s,
+    )
+    after_commit(
+        session,
+        Action(
+            run=send,
+            describe=f"webhook.deliver delivery_id={delivery_id} (the webhook sweep will send it)",
+            on_failure=partial(_mark_webhook_unsent, delivery_id),
+        ),
+    )
+
+
+def _mark_webhook_unsent(delivery_id: uuid.UUID) -> None:
+    with session_scope() as session:
+        deliveries.mark_unsent(session, delivery_id)
 
 
 def mark_sent(session: Session, job_id: uuid.UUID) -> None:

@@ -135,6 +135,12 @@ class Job(Base):
     actual_cost_micros: Mapped[int | None] = mapped_column(BigInteger)
     cost_basis: Mapped[str | None] = mapped_column(String(300))
 
+    # Webhooks out (workers/webhook/): where this job's events go, which events, and whose
+    # secret signs them; set at creation from the request or its key's default.
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    webhook_events: Mapped[list[str] | None] = mapped_column(JSONType)
+    webhook_signer: Mapped[str | None] = mapped_column(String(80))
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When this job's last `job.generate` is presumed lost if the job has not been claimed

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from workers.db.storable import StorableJson, StorableStr
+from workers.webhook.events import WebhookEvent
 
 
 class JobCreate(BaseModel):
@@ -27,6 +28,19 @@ class JobCreate(BaseModel):
         default=False,
         description="Video models: also render the prompt's first frame with a fast image "
         "model; its URL arrives as a `preview` event well before the video.",
+    )
+    webhook_url: StorableStr | None = Field(
+        default=None,
+        max_length=2048,
+        description="POST the job's events here, signed as Standard Webhooks says (see "
+        "GET /v1/webhooks/default/secret); default: the key's default webhook, if any. "
+        "Public http(s) addresses only.",
+    )
+    webhook_events: list[WebhookEvent] | None = Field(
+        default=None,
+        max_length=4,
+        description="Which events: completed (any end: succeeded, failed, canceled; the "
+        "default), started, progress (phase changes, throttled), preview.",
     )
 
 

@@ -18,6 +18,9 @@ class Caller:
     budget_usd: float | None = None
     budget_period_days: int | None = None
     created_at: datetime | None = None
+    # The key's default webhook, for jobs that name none (workers/webhook/subscription.py).
+    webhook_url: str | None = None
+    webhook_events: tuple[str, ...] | None = None
 
     def period(self, now: datetime) -> tuple[datetime, datetime]:
         """The budget period `now` falls in: periods run back to back from the key's

@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from workers.key.caller import Caller
     from workers.key.models import ApiKey
     from workers.key.service import Limits
@@ -46,6 +48,14 @@ def _limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-in-flight", type=int, help="jobs queued or running at once")
     parser.add_argument("--budget-usd", type=float, help="spend allowed per period")
     parser.add_argument("--budget-period", choices=["1d", "7d", "30d"])
+    parser.add_argument(
+        "--webhook-url",
+        help="the webhook of the key's jobs that name none ('' clears it); see README Webhooks",
+    )
+    parser.add_argument(
+        "--webhook-events",
+        help="comma-separated: completed (default), started, progress, preview",
+    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -59,6 +69,16 @@ def _limits(args: argparse.Namespace) -> Limits:
     )
 
 
+def _set_webhook(session: Session, key: ApiKey, args: argparse.Namespace) -> None:
+    from workers.key import service
+
+    if args.webhook_url is None and args.webhook_events is None:
+        return
+    url = args.webhook_url if args.webhook_url is not None else key.webhook_url
+    events = args.webhook_events.split(",") if args.webhook_events else key.webhook_events
+    service.set_webhook_default(session, key, url=url or None, events=events if url else None)
+
+
 def _create(args: argparse.Namespace) -> int:
     from workers.db.engine import session_scope
     from workers.key import service
@@ -66,6 +86,7 @@ def _create(args: argparse.Namespace) -> int:
     limits = _limits(args)
     with session_scope() as session:
         key, token = service.create(session, name=args.name, owner=args.owner, limits=limits)
+        _set_webhook(session, key, args)
         summary = _describe(key)
     sys.stdout.write(f"created {summary}\nthe key is shown once; keep it now:\n{token}\n")
     return 0
@@ -77,7 +98,9 @@ def _update(args: argparse.Namespace) -> int:
 
     limits = _limits(args)
     with session_scope() as session:
-        summary = _describe(service.update_limits(session, args.key, limits))
+        key = service.update_limits(session, args.key, limits)
+        _set_webhook(session, key, args)
+        summary = _describe(key)
     sys.stdout.write(f"updated {summary}\n")
     return 0
 
@@ -144,6 +167,8 @@ def _describe(key: ApiKey) -> str:
         )
         if value is not None
     ]
+    if key.webhook_url:
+        limits.append(f"webhook {key.webhook_url} ({','.join(key.webhook_events or [])})")
     return f"{key.name} ({key.prefix}…, owner {key.owner}; {', '.join(limits) or 'no limits'})"
 
 

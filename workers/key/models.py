@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workers.db.base import Base, BigId, UTCDateTime, utcnow
+from workers.db.base import Base, BigId, JSONType, UTCDateTime, utcnow
 
 
 class ApiKey(Base):
@@ -24,6 +24,9 @@ class ApiKey(Base):
     max_in_flight: Mapped[int | None] = mapped_column(Integer)  # queued + running jobs
     budget_usd: Mapped[float | None] = mapped_column(Float)
     budget_period_days: Mapped[int | None] = mapped_column(Integer)
+    # The webhook of the key's jobs that name none themselves (workers/webhook/).
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    webhook_events: Mapped[list[str] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from workers.key import tokens
 from workers.key.caller import Caller
 from workers.key.models import ApiKey
 from workers.settings import get_settings
+from workers.webhook.subscription import checked_events, checked_url
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ def caller_of(key: ApiKey) -> Caller:
         budget_usd=key.budget_usd,
         budget_period_days=key.budget_period_days,
         created_at=key.created_at,
+        webhook_url=key.webhook_url,
+        webhook_events=tuple(key.webhook_events) if key.webhook_events else None,
     )
 
 
@@ -135,6 +139,26 @@ def update_limits(session: Session, name_or_prefix: str, limits: Limits) -> ApiK
         key.budget_period_days = PERIODS[limits.budget_period]
     if (key.budget_usd is None) != (key.budget_period_days is None):
         raise InvalidInput.at("budget_period", msg="a budget needs both an amount and a period")
+    return key
+
+
+def set_webhook_default(
+    session: Session, key: ApiKey, *, url: str | None, events: Sequence[str] | None
+) -> ApiKey:
+    """Set (or, with no URL, clear) the webhook of the key's jobs that name none; the URL
+    is vetted as a job's is (`InvalidInput` naming `webhook_url`)."""
+    if url is None and events:
+        raise InvalidInput.at("webhook_events", msg="events need a webhook_url")
+    key.webhook_url = checked_url(url) if url is not None else None
+    key.webhook_events = [str(e) for e in checked_events(events)] if url is not None else None
+    log.info("key.webhook_default name=%s set=%s", key.name, url is not None)
+    return key
+
+
+def get(session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no key with id {key_id}")
     return key
 
 

@@ -8,7 +8,9 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
    for a hit, a joined job, or a failure the provider does not bill;
 3. a preview job tells its video job what it produced (`preview.announce`);
-4. a batch's job makes room for the batch's next item (`workers.batch.release`).
+4. a batch's job makes room for the batch's next item (`workers.batch.release`);
+5. the job's `completed` webhook, if it has one, gets its delivery row, sent after the
+   commit (`webhook.enqueue.on_ended`): last, so its body carries the settled cost.
 
 Live subscribers need no hook: the terminal event reaches them after the commit.
 """
@@ -24,6 +26,7 @@ from workers.job.state import (
     cost,
     preview,
 )
+from workers.webhook import enqueue as webhooks
 
 
 def job_ended(session: Session, job: Job) -> None:
@@ -32,3 +35,4 @@ def job_ended(session: Session, job: Job) -> None:
     cost.settle(job)
     preview.announce(session, job)
     batch_release.after_item_ended(session, job)
+    webhooks.on_ended(session, job)

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 from workers.db.base import utcnow
 from workers.job.live import publish
 from workers.job.models import Job, JobEvent
+from workers.webhook import enqueue as webhooks
 
 
 def append_event(session: Session, job: Job, type_: str, payload: dict[str, Any]) -> JobEvent:
     """Append an event; the caller holds the job row (created it, or locked it for update).
 
-    Live subscribers get it once the transaction commits (`live.publish`).
+    Live subscribers get it once the transaction commits (`live.publish`); a job with a
+    webhook for this kind of event gets its delivery row now (`webhook.enqueue`).
     """
     job.last_event_seq += 1
     event = JobEvent(
@@ -22,4 +24,5 @@ def append_event(session: Session, job: Job, type_: str, payload: dict[str, Any]
     )
     session.add(event)
     publish.event_after_commit(session, job.id, event.seq, type_, payload)
+    webhooks.on_event(session, job, event.seq, type_, payload)
     return event

@@ -31,6 +31,7 @@ from workers.job.state.transitions import transition
 from workers.job.status import JobStatus
 from workers.key.caller import ANONYMOUS, Caller
 from workers.media.formats import MediaKind
+from workers.webhook import subscription as webhook_subscription
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,12 @@ def create_job(
     owner = caller.owner
     started, now = time.perf_counter(), utcnow()  # a hit's latency counts from here
     spec, canonical = validate(request)
+    # A preview job's events reach its parent's webhook through the parent's log.
+    webhook = (
+        webhook_subscription.for_request(request.webhook_url, request.webhook_events, caller)
+        if parent is None
+        else None
+    )
     digest = request_hash(spec.id, canonical, request.priority)
     if request.idempotency_key is not None:
         existing = repository.by_idempotency_key(session, owner, request.idempotency_key)
@@ -98,6 +105,9 @@ def create_job(
         now=now,
     )
     job.parent_job_id = parent.id if parent is not None else None
+    if webhook is not None:  # before its first transition: that may already end it (a hit)
+        job.webhook_url, job.webhook_signer = webhook.url, webhook.signer
+        job.webhook_events = [str(event) for event in webhook.events]
     if found.cached is None and parent is None and not admitted:  # a hit costs nothing
         admission.admit(session, caller, estimate_usd=cost.estimate_usd(job), now=now)
     if found.cached is None:
@@ -133,6 +143,8 @@ def validate(request: JobCreate) -> tuple[ModelSpec, dict[str, Any]]:
         raise InvalidInput.at("model", msg=usable.reason or "unavailable")
     if request.preview and spec.kind is not MediaKind.VIDEO:
         raise InvalidInput.at("preview", msg=f"is for video models; {spec.id} makes {spec.kind}")
+    if request.webhook_url is not None:  # resolved and checked here, before anything is written
+        webhook_subscription.checked_url(request.webhook_url)
     return spec, normalize_input(spec, request.input)
 
 
