@@ -1,8 +1,8 @@
 """A job's result with attribute access: `result.video.url`, `result.images[0].url`.
 
-The server answers with the media under its kind: `{"video": {...}}`, `{"image": {...}}`
-or `{"audio": {...}}`. A single `image` is also offered as `images`, a list of one, so
-code written for models that return several images reads either shape the same way.
+The server answers with the media under its kind: `{"video": {...}}` or `{"images":
+[...]}` (always a list, even of one). A server from before that answered one image as
+`{"image": {...}}`: that is offered as `images` too, so code reads either the same way.
 """
 
 from __future__ import annotations

@@ -55,13 +55,16 @@ def create_app(config: EmulatorConfig | None = None, *, media_dir: Path | None =
         )
 
     async def public_file(request: Request) -> Response:
-        file_id = request.path_params["name"].split(".", 1)[0]
+        stem = request.path_params["name"].split(".", 1)[0]
+        file_id, _, index = stem.partition("-")
         job = ctx.store.by_file(file_id)
         if job is None or job.provider not in {"fal", "replicate"}:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         if job.phase(ctx.store.clock()) is not Phase.SUCCEEDED:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
-        return await ctx.media_response(job)
+        if not index.isdigit() or int(index) >= ctx.spec(job).count:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return await ctx.media_response(job, int(index))
 
     routes = [
         Route("/_emulator/config", get_config, methods=["GET"]),

@@ -24,6 +24,7 @@ from emulator.config import (
     FaultKind,
 )
 from emulator.media import MediaSpec, render, spec_for
+from emulator.schemas import media_of, schema_for
 from emulator.state import Job, Store
 
 # Builds a provider-shaped error response: (status, message, headers) → Response.
@@ -70,7 +71,14 @@ class Context:
             return False
         return self.config.api_key is None or key == self.config.api_key
 
-    def new_job(self, provider: str, model: str, inp: dict[str, Any], prompt: str) -> Job:
+    def new_job(
+        self,
+        provider: str,
+        model: str,
+        inp: dict[str, Any],
+        prompt: str,
+        body: dict[str, Any] | None = None,
+    ) -> Job:
         settings = self.config.for_model(model)
         marked = FAIL_MARKER in prompt or FAIL_QUIET_MARKER in prompt
         fail = marked or self.rng.random() < settings.fail_rate
@@ -86,6 +94,7 @@ class Context:
             generation_s=settings.generation_s,
             fps=settings.fps,
             fail_message="Emulated model failure: generation crashed" if fail else None,
+            body=body,
         )
         self.store.add(job)
         return job
@@ -123,18 +132,29 @@ class Context:
             return Response(b'{"status": "IN_PRO', status_code=200, media_type="application/json")
         return response
 
-    async def media_response(self, job: Job) -> Response:
+    async def media_response(self, job: Job, index: int = 0) -> Response:
         spec = self.spec(job)
-        path = await run_in_threadpool(render, job, spec, self.media_dir)
+        path = await run_in_threadpool(render, job, spec, self.media_dir, index)
         return FileResponse(path, media_type=spec.content_type)
 
     def spec(self, job: Job) -> MediaSpec:
-        spec = spec_for(job.provider, job.model, job.input)
+        """What the job's model makes: by its schema when known, else guessed."""
+        schema = schema_for(job.provider, job.model)
+        if schema is not None and job.body is not None:
+            spec = media_of(schema, job.body)
+        else:
+            spec = spec_for(job.provider, job.model, job.input)
         scale = self.config.for_model(job.model).media_scale
         if scale == 1.0:
             return spec
         width, height = (max(16, int(side * scale) // 2 * 2) for side in (spec.width, spec.height))
-        return MediaSpec(spec.kind, width, height, spec.duration_s)
+        return MediaSpec(spec.kind, width, height, spec.duration_s, spec.count)
+
+
+def file_urls(request: Request, job: Job, spec: MediaSpec) -> list[str]:
+    """The public URLs of a job's files (fal's and Replicate's CDNs need no key)."""
+    base = f"{base_url(request)}/_files/{job.file_id}"
+    return [f"{base}-{i}.{spec.extension}" for i in range(spec.count)]
 
 
 def base_url(request: Request) -> str:

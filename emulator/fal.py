@@ -14,11 +14,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.config import FAIL_QUIET_MARKER, REJECT_MARKER
-from emulator.core import Context, base_url, json_body
+from emulator.core import Context, base_url, file_urls, json_body
+from emulator.schemas import Problem, check, schema_for
 from emulator.state import Job, Phase
 
 NAMESPACES = ("workflows", "comfy")
 ERROR_TYPES = {429: "rate_limited", 500: "internal_error", 503: "runner_scheduling_failure"}
+# Pydantic's error types, which fal's FastAPI apps answer with.
+PROBLEM_TYPES = {
+    "extra": "extra_forbidden",
+    "missing": "missing",
+    "type": "type_error",
+    "enum": "literal_error",
+    "range": "value_error",
+    "length": "string_too_long",
+}
 
 
 def app_prefix(model: str) -> str:
@@ -33,6 +43,15 @@ def error(status: int, message: str, headers: dict[str, str]) -> Response:
         body["error_type"] = error_type
         headers = {**headers, "X-Fal-Error-Type": error_type}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(problems: list[Problem]) -> Response:
+    """fal's validation error: FastAPI's 422 with one `detail` item per field."""
+    detail = [
+        {"loc": ["body", *p.path], "msg": p.message, "type": PROBLEM_TYPES[p.kind]}
+        for p in problems
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _urls(request: Request, job: Job) -> dict[str, str]:
@@ -55,6 +74,9 @@ def routes(ctx: Context) -> list[Route]:
         payload = await json_body(request)
 
         async def produce() -> Response:
+            schema = schema_for("fal", model)
+            if schema is not None and (problems := check(schema, payload)):
+                return invalid(problems)
             if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
                 detail = [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]
                 return JSONResponse({"detail": detail}, status_code=422)
@@ -67,7 +89,8 @@ def routes(ctx: Context) -> list[Route]:
                     }
                 ]
                 return JSONResponse({"detail": detail}, status_code=422)
-            job = ctx.new_job("fal", model, payload, payload["prompt"])
+            checked = payload if schema is not None else None
+            job = ctx.new_job("fal", model, payload, payload["prompt"], body=checked)
             body = {
                 "request_id": job.id,
                 "gateway_request_id": job.id,
@@ -114,19 +137,27 @@ def routes(ctx: Context) -> list[Route]:
         if phase is Phase.CANCELED:
             return JSONResponse({"detail": "Request was cancelled"}, status_code=400)
         spec = ctx.spec(job)
-        url = f"{base_url(request)}/_files/{job.file_id}.{spec.extension}"
+        urls = file_urls(request, job, spec)
         seed = job.input.get("seed", 42)
         if spec.kind == "image":
-            image = {"url": url, "width": spec.width, "height": spec.height}
+            images = [
+                {"url": url, "width": spec.width, "height": spec.height}
+                | {"content_type": spec.content_type}
+                for url in urls
+            ]
             body = {
-                "images": [image | {"content_type": spec.content_type}],
+                "images": images,
                 "seed": seed,
                 "prompt": job.input.get("prompt"),
-                "has_nsfw_concepts": [False],
+                "has_nsfw_concepts": [False] * len(images),
                 "timings": {"inference": job.generation_s},
             }
         else:
-            video = {"url": url, "content_type": "video/mp4", "file_name": f"{job.file_id}.mp4"}
+            video = {
+                "url": urls[0],
+                "content_type": "video/mp4",
+                "file_name": f"{job.file_id}.mp4",
+            }
             body = {"video": video, "seed": seed}
         return JSONResponse(body, headers={"x-fal-request-id": job.id})
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from emulator.config import REJECT_MARKER
 from emulator.core import Context, base_url, json_body
+from emulator.schemas import Problem, check, schema_for
 from emulator.state import Job, Phase
 
 STATUS = {
@@ -32,6 +33,44 @@ RESPONSE_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.Predict
 def error(status: int, message: str, headers: dict[str, str]) -> Response:
     body = {"error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN")}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(problems: list[Problem]) -> Response:
+    """Google's INVALID_ARGUMENT, one field violation per problem, in its wording."""
+    violations = []
+    for p in problems:
+        where = _where(p.path[:-1]) if p.kind == "extra" else _where(p.path)
+        if p.kind == "extra":
+            at = f" at '{where}'" if where else ""
+            text = (
+                f'Invalid JSON payload received. Unknown name "{p.path[-1]}"{at}: '
+                "Cannot find field."
+            )
+        else:
+            text = f"Invalid value at '{where}': {p.message}"
+        violations.append({"field": where, "description": text})
+    body = {
+        "error": {
+            "code": 400,
+            "message": "\n".join(v["description"] for v in violations),
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": violations,
+                }
+            ],
+        }
+    }
+    return JSONResponse(body, status_code=400)
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    """`instances[0].prompt`: Google's way of naming a field."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
 
 
 def _invalid(params: dict[str, Any]) -> str | None:
@@ -105,6 +144,9 @@ def routes(ctx: Context) -> list[Route]:
         body = await json_body(request)
 
         async def produce() -> Response:
+            schema = schema_for("gemini", model)
+            if schema is not None and (problems := check(schema, body)):
+                return invalid(problems)
             instances = body.get("instances") if isinstance(body, dict) else None
             first = instances[0] if isinstance(instances, list) and instances else None
             prompt = first.get("prompt") if isinstance(first, dict) else None
@@ -115,7 +157,9 @@ def routes(ctx: Context) -> list[Route]:
                 return error(400, problem or "parameters must be an object.", {})
             if REJECT_MARKER in prompt:
                 return error(400, "The prompt was blocked by safety filters (emulated).", {})
-            job = ctx.new_job("gemini", model, {"prompt": prompt, "parameters": params}, prompt)
+            record = {"prompt": prompt, "parameters": params}
+            checked = body if schema is not None else None
+            job = ctx.new_job("gemini", model, record, prompt, body=checked)
             return JSONResponse(operation(request, job))
 
         return await ctx.guarded(model, error, produce)

@@ -31,6 +31,7 @@ class MediaSpec:
     width: int
     height: int
     duration_s: float = 0.0
+    count: int = 1  # files made (images of one request)
 
     @property
     def content_type(self) -> str:
@@ -41,7 +42,7 @@ class MediaSpec:
         return "png" if self.kind == "image" else "mp4"
 
 
-def _even(value: float) -> int:
+def even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
@@ -52,8 +53,8 @@ def _by_aspect(aspect: Any, resolution: Any, default_aspect: str = "16:9") -> tu
     except ValueError:
         w, h = 16.0, 9.0
     if w >= h:
-        return _even(short * w / h), short
-    return short, _even(short * h / w)
+        return even(short * w / h), short
+    return short, even(short * h / w)
 
 
 def _float(value: Any, default: float) -> float:
@@ -64,6 +65,8 @@ def _float(value: Any, default: float) -> float:
 
 
 def spec_for(provider: str, model: str, inp: dict[str, Any]) -> MediaSpec:
+    """What a model without a schema (`schemas.yaml`) makes: guessed from the common
+    input names, as the emulator did before it knew any model's schema."""
     if provider == "openai":
         w, h = (int(x) for x in str(inp.get("size") or "720x1280").split("x", 1))
         return MediaSpec("video", w, h, _float(inp.get("seconds"), 4.0))
@@ -91,25 +94,27 @@ def spec_for(provider: str, model: str, inp: dict[str, Any]) -> MediaSpec:
     # Anything else (Replicate models, unknown fal apps): the common input names.
     kind = "image" if any(h in model for h in IMAGE_HINTS) and "video" not in model else "video"
     if inp.get("width") and inp.get("height"):
-        w, h = _even(_float(inp["width"], 512)), _even(_float(inp["height"], 512))
+        w, h = even(_float(inp["width"], 512)), even(_float(inp["height"], 512))
     else:
         default_aspect = "1:1" if kind == "image" else "16:9"
         w, h = _by_aspect(inp.get("aspect_ratio"), inp.get("resolution"), default_aspect)
     return MediaSpec(kind, w, h, 0.0 if kind == "image" else _float(inp.get("duration"), 5.0))
 
 
-def render(job: Job, spec: MediaSpec, directory: Path) -> Path:
-    """The job's media file, rendered on first call (thread-safe; later calls reuse it)."""
+def render(job: Job, spec: MediaSpec, directory: Path, index: int = 0) -> Path:
+    """The job's `index`th media file, rendered on first call (thread-safe; later calls
+    reuse it). Each image of a request has its own seed, so they differ."""
     with job.media_lock:
-        if job.media_path is not None and job.media_path.exists():
-            return job.media_path
-        path = directory / f"{job.file_id}.{spec.extension}"
+        done = job.media_paths.get(index)
+        if done is not None and done.exists():
+            return done
+        path = directory / f"{job.file_id}-{index}.{spec.extension}"
         prompt = str(job.input.get("prompt") or job.model)
         seed = int(job.input.get("seed") or 0) if str(job.input.get("seed", "")).isdigit() else 0
         if spec.kind == "image":
-            encode_png(render_image(prompt, spec.width, spec.height, seed=seed), path)
+            encode_png(render_image(prompt, spec.width, spec.height, seed=seed + index), path)
         else:
             keyframes = render_keyframes(prompt, spec.width, spec.height, spec.duration_s, seed)
             encode_video(keyframes, spec.duration_s, job.fps, path)
-        job.media_path = path
+        job.media_paths[index] = path
         return path

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from emulator.config import REJECT_MARKER
 from emulator.core import Context, json_body
+from emulator.schemas import Problem, check, schema_for
 from emulator.state import TERMINAL, Job, Phase
 
 SIZES = {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"}
@@ -49,6 +50,20 @@ def error(
         }
     }
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(problem: Problem) -> Response:
+    """OpenAI's answer to a bad create: 400 naming the first bad parameter."""
+    param = ".".join(map(str, problem.path))
+    if problem.kind == "extra":
+        return error(
+            400, f"Unknown parameter: '{param}'.", {}, param=param, code="unknown_parameter"
+        )
+    if problem.kind == "missing":
+        message = f"Missing required parameter: '{param}'."
+        return error(400, message, {}, param=param, code="missing_required_parameter")
+    message = f"Invalid value for '{param}': {problem.message}."
+    return error(400, message, {}, param=param, code="invalid_value")
 
 
 def _fault_error(status: int, message: str, headers: dict[str, str]) -> Response:
@@ -127,6 +142,9 @@ def routes(ctx: Context) -> list[Route]:
         ctx.store.attempts[model] += 1
 
         async def produce() -> Response:
+            schema = schema_for("openai", model)
+            if schema is not None and (problems := check(schema, fields)):
+                return invalid(problems[0])
             prompt = fields.get("prompt")
             if not isinstance(prompt, str) or not prompt:
                 return error(400, "Missing required parameter: 'prompt'.", {}, param="prompt")
@@ -142,7 +160,8 @@ def routes(ctx: Context) -> list[Route]:
                 message = "Your request was blocked by our moderation system."
                 return error(400, message, {}, param="prompt", code="moderation_blocked")
             record = {"prompt": prompt, "seconds": seconds, "size": size}
-            job = ctx.new_job("openai", model, record, prompt)
+            checked = fields if schema is not None else None
+            job = ctx.new_job("openai", model, record, prompt, body=checked)
             return JSONResponse(video(job))
 
         return await ctx.guarded(model, _fault_error, produce)

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.config import REJECT_MARKER
-from emulator.core import Context, base_url, json_body
+from emulator.core import Context, base_url, file_urls, json_body
+from emulator.schemas import Problem, check, schema_for
 from emulator.state import Job, Phase
 
 PAGE_SIZE = 100  # what Replicate returns per list page; the API takes no size parameter
@@ -39,6 +40,22 @@ def error(status: int, message: str, headers: dict[str, str]) -> Response:
     if status == 429 and "Retry-After" in headers:
         body["retry_after"] = float(headers["Retry-After"])
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(problems: list[Problem]) -> Response:
+    """Replicate's input validation error: 422 with a `detail` line per field and
+    `invalid_fields`."""
+    fields = []
+    for p in problems:
+        if p.kind == "extra":  # JSON Schema's wording, as Replicate reports it
+            where, kind = ("input", *p.path[:-1]), "additional_property_not_allowed"
+            message = f"Additional property {p.path[-1]} is not allowed"
+        else:
+            where, kind, message = ("input", *p.path), p.kind, p.message
+        fields.append({"type": kind, "field": ".".join(map(str, where)), "description": message})
+    detail = "\n".join(f"- {f['field']}: {f['description']}" for f in fields)
+    body = {"title": TITLES[422], "detail": detail, "status": 422, "invalid_fields": fields}
+    return JSONResponse(body, status_code=422)
 
 
 def _iso(ts: float) -> str:
@@ -117,8 +134,8 @@ def routes(ctx: Context) -> list[Route]:
             }
         if phase is Phase.SUCCEEDED:
             spec = ctx.spec(job)
-            url = f"{base_url(request)}/_files/{job.file_id}.{spec.extension}"
-            body["output"] = [url] if spec.kind == "image" else url
+            urls = file_urls(request, job, spec)
+            body["output"] = urls if spec.kind == "image" else urls[0]
         elif phase is Phase.FAILED:
             body["error"] = job.fail_message
         return body
@@ -130,10 +147,15 @@ def routes(ctx: Context) -> list[Route]:
             inp = payload.get("input") if isinstance(payload, dict) else None
             if not isinstance(inp, dict):
                 return error(422, "- input: input is required", {})
+            schema = schema_for("replicate", model)
+            if schema is not None and (problems := check(schema, inp)):
+                return invalid(problems)
             if REJECT_MARKER in str(inp.get("prompt", "")):
                 return error(422, "- input.prompt: rejected by the content filter (emulated)", {})
             record = {"input": inp, "_version": version or "hidden", **inp}
-            job = ctx.new_job("replicate", model, record, str(inp.get("prompt", "")))
+            checked = inp if schema is not None else None
+            prompt = str(inp.get("prompt", ""))
+            job = ctx.new_job("replicate", model, record, prompt, body=checked)
             return JSONResponse(prediction(request, job), status_code=201)
 
         return await ctx.guarded(model, error, produce)

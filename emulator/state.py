@@ -45,7 +45,9 @@ class Job:
     fail_message: str | None = None
     canceled_at: float | None = None
     file_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    media_path: Path | None = None
+    # The request as its model's schema reads it (None: a model without a schema).
+    body: dict[str, Any] | None = None
+    media_paths: dict[int, Path] = field(default_factory=dict)  # rendered files, by index
     media_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def phase(self, now: float) -> Phase:

@@ -65,9 +65,18 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def broker_url(settings: Settings) -> str:
+    """The broker URL Celery gets: the embedded filesystem broker sends atomically."""
+    if settings.broker_url.startswith("filesystem://"):
+        from workers import broker_filesystem
+
+        return broker_filesystem.register()
+    return settings.broker_url
+
+
 def configure(app: Celery, settings: Settings) -> None:
     app.conf.update(
-        broker_url=settings.broker_url,
+        broker_url=broker_url(settings),
         broker_transport_options=broker_options(settings),
         broker_connection_retry_on_startup=True,
         task_serializer="json",

@@ -135,7 +135,12 @@ class Settings(BaseSettings):
     # The read-through Redis: empty = the broker when it is Redis, else none; "none" = off.
     cache_redis_url: str = ""
 
-    # Prices: each model's published price (workers/catalog/prices.py) unless overridden
+    # An operator's own catalog entries (YAML, the shape of workers/catalog/models.yaml):
+    # new models, or fields replacing those of a shipped model with the same id. Read and
+    # validated at start; a mistake stops the start naming the entry and the field.
+    models_file: Path | None = None
+
+    # Prices: each model's published price (its catalog entry's `price`) unless overridden
     # here, as JSON by model id: a number replaces its rate ({"veo-3.1": 0.35}), an object
     # the fields it names ({"veo-3.1": {"by_resolution": {"1080p": 0.5}}}).
     model_prices_usd: dict[str, Usd | PriceOverride] = Field(default_factory=dict)
@@ -222,6 +227,8 @@ class Settings(BaseSettings):
             self.broker_url = "filesystem://"
         if self.storage_dir == Path(""):
             self.storage_dir = self.var_dir / "media"
+        if self.models_file == Path(""):  # MODELS_FILE= in .env: none
+            self.models_file = None
         if self.broker_visibility_timeout_s <= self.task_time_limit_s:
             raise ValueError(
                 "BROKER_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S, or Redis re-delivers "

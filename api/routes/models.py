@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from workers.catalog.availability import availability
+from workers.catalog.describe import accepted_inputs, input_summary
+from workers.catalog.models import Task, Tier
 from workers.catalog.pricing import effective_price
 from workers.catalog.registry import all_models
-from workers.media.formats import PRESETS
+from workers.media.formats import MediaKind
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -31,12 +32,15 @@ class PriceRead(BaseModel):
 
 class ModelRead(BaseModel):
     id: str
+    aliases: list[str]
     provider: str
     kind: str
+    task: str
     tier: str
     description: str
     typical_latency_s: float
-    inputs: dict[str, Any]
+    accepted_inputs: list[str]  # the vocabulary fields this model takes
+    inputs: dict[str, Any]  # their bounds and defaults
     retires_on: str | None
     available: bool
     unavailable_reason: str | None
@@ -44,23 +48,33 @@ class ModelRead(BaseModel):
 
 
 @router.get("", response_model=list[ModelRead])
-def list_models() -> list[ModelRead]:
+def list_models(
+    kind: MediaKind | None = None,
+    task: Task | None = None,
+    tier: Tier | None = None,
+    provider: str | None = Query(default=None, description="fal, openai, gemini, replicate, local"),
+) -> list[ModelRead]:
+    """The catalog, or the models matching every filter given."""
     models = []
     for spec in all_models():
+        if (kind and spec.kind != kind) or (task and spec.task != task):
+            continue
+        if (tier and spec.tier != tier) or (provider and spec.provider != provider):
+            continue
         usable = availability(spec)
         price = effective_price(spec)
-        inputs = {k: v for k, v in asdict(spec.inputs).items() if v not in (None, {})}
-        if spec.inputs.resolutions:
-            inputs["resolution_sizes"] = {r: PRESETS[r] for r in spec.inputs.resolutions}
         models.append(
             ModelRead(
                 id=spec.id,
+                aliases=list(spec.aliases),
                 provider=spec.provider,
                 kind=spec.kind,
+                task=spec.task,
                 tier=spec.tier,
                 description=spec.description,
                 typical_latency_s=spec.typical_latency_s,
-                inputs=inputs,
+                accepted_inputs=accepted_inputs(spec),
+                inputs=input_summary(spec),
                 retires_on=spec.retires_on.isoformat() if spec.retires_on else None,
                 available=usable.available,
                 unavailable_reason=usable.reason,

@@ -119,7 +119,11 @@ class TestErrors:
             ({**VIDEO, "seconds": "four"}, "seconds", "a number of seconds"),
             ({**VIDEO, "size": "big"}, "size", "WIDTHxHEIGHT"),
             ({**VIDEO, "size": "4000x4000"}, "size", "64–1920"),
-            ({**VIDEO, "model": "fal-ai/ltx-video"}, "seconds", "does not take a duration"),
+            (
+                {**VIDEO, "model": "fal-ai/ltx-video", "seconds": "8"},
+                "seconds",
+                "between 1 and 5 seconds for fal-ai/ltx-video",
+            ),
             ({**VIDEO, "model": "sora-2"}, "model", "retired"),
         ],
     )
@@ -325,7 +329,7 @@ class TestImages:
         [
             ({"model": "local/video"}, "model", "POST /v1/videos makes videos"),
             ({"model": "local/image", "size": "10x10"}, "size", "64–2048"),
-            ({"model": "local/image", "n": 2}, "n", "one image per request"),
+            ({"model": "local/image", "n": 5}, "n", "must be an integer from 1 to 4, got 5"),
             ({"model": "local/image", "response_format": "png"}, "response_format", "url"),
             ({"model": "local/image", "quality": "hd"}, "quality", "unknown parameter"),
             ({}, "model", "local/image"),

@@ -115,7 +115,7 @@ class TestRunning:
         batch = run_released(client, batch_id)
         assert batch["done"] is True
         assert batch["counts"] == {"succeeded": 10}
-        assert all(i["result"]["image"]["url"] or i["result"]["images"] for i in batch["items"])
+        assert all(i["result"]["images"][0]["url"] for i in batch["items"])
         assert batch["latency"]["total"]["p50"] > 0
         assert set(batch["latency"]["phases"]) >= {"queue_wait", "generation", "upload"}
 

@@ -121,7 +121,7 @@ class TestExpiry:
 
     def test_redis_copy_past_its_expiry_is_ignored(self, redis_client: redis.Redis[bytes]) -> None:
         now = utcnow()
-        stale = readthrough.Cached({"image": {}}, now + timedelta(seconds=60), None)
+        stale = readthrough.Cached({"images": [{}]}, now + timedelta(seconds=60), None)
         readthrough.put(SHARED, "k" * 64, stale, now)
         assert readthrough.get_fresh((SHARED,), "k" * 64, now) is not None
         assert readthrough.get_fresh((SHARED,), "k" * 64, now + timedelta(seconds=61)) is None

@@ -36,8 +36,9 @@ class TestRequestKey:
 
     def test_defaults_filled_in_match_explicit_defaults(self) -> None:
         spec = get_model("local/video")
-        assert spec.inputs.default_duration is not None
-        explicit = {"prompt": "x", "duration": spec.inputs.default_duration, "resolution": "480p"}
+        assert spec.inputs.duration is not None
+        assert spec.inputs.duration.default is not None
+        explicit = {"prompt": "x", "duration": spec.inputs.duration.default, "resolution": "480p"}
         assert normalize_input(spec, {"prompt": "x"})["width"] == 854  # the default is 480p
         assert key("local/video", {"prompt": "x"}) == key("local/video", explicit)
 

@@ -16,6 +16,7 @@ from workers.catalog.pricing import (
     check_overrides,
     compute,
     effective_price,
+    price_job,
 )
 from workers.catalog.registry import all_models, get_model
 from workers.catalog.validation import normalize_input
@@ -128,7 +129,7 @@ class TestPublishedPrices:
     def test_every_model_is_priced_with_its_source(self, spec: ModelSpec) -> None:
         price = spec.price
         if spec.provider == "local":
-            assert price is FREE
+            assert price == FREE
             return
         assert price.unit is not Unit.FREE
         assert price.usd > 0
@@ -136,6 +137,33 @@ class TestPublishedPrices:
         assert price.checked is not None
         # Its default request can be estimated: no per-second model lacks a length.
         assert compute(price, canonical(spec.id)).usd > 0
+
+
+class TestWhatTheModelMakes:
+    """A model that makes more than asked (and is cut to it) is billed for what it made."""
+
+    def test_a_fixed_length_model_costs_its_length_whatever_is_asked(self) -> None:
+        ltx = get_model("fal-ai/ltx-video")
+        estimate = price_job(ltx, canonical("fal-ai/ltx-video", duration=3))
+        assert (estimate.usd, estimate.basis) == (Decimal("0.20"), "5 s (assumed) × $0.04/s")
+        stored = Output(seconds=3.0, width=768, height=512)  # the cut file
+        assert price_job(ltx, canonical("fal-ai/ltx-video", duration=3), stored).usd == Decimal(
+            "0.20"
+        )
+
+    def test_a_frame_count_model_costs_the_frames_it_made(self) -> None:
+        hunyuan = get_model("fal-ai/hunyuan-video")
+        asked = canonical("fal-ai/hunyuan-video", duration=5)  # 129 frames at 24 fps
+        cost = price_job(hunyuan, asked, Output(seconds=5.0, width=1280, height=720))
+        assert cost.basis == "5.38 s × $0.075/s"
+        assert price_job(hunyuan, canonical("fal-ai/hunyuan-video", duration=3)).basis == (
+            "3.54 s × $0.075/s"  # 85 frames
+        )
+
+    def test_other_models_cost_the_stored_file(self) -> None:
+        sora = get_model("sora-2")
+        cost = price_job(sora, canonical("sora-2", duration=4), Output(seconds=4.0))
+        assert cost.basis == "4 s × $0.10/s at 720p"
 
 
 class TestOverrides:
@@ -198,3 +226,22 @@ class TestOverrides:
         overrides["black-forest-labs/flux-schnell"] = PriceOverride(unit="second")
         with pytest.raises(ValueError, match="cannot price black-forest-labs/flux-schnell: a per"):
             check_overrides(all_models())
+
+    def test_a_model_without_a_prompt_is_checked_too(
+        self, overrides: dict[str, float | PriceOverride]
+    ) -> None:
+        upscaler = ModelSpec.model_validate(
+            {
+                "id": "acme/upscale",
+                "provider": "fal",
+                "kind": "image",
+                "task": "upscale",
+                "tier": "fast",
+                "typical_latency_s": 5,
+                "description": "an upscaler",
+                "inputs": {"image_url": {}},
+                "price": {"unit": "image", "usd": 0.01, "source": "test"},
+            }
+        )
+        overrides["acme/upscale"] = 0.02
+        check_overrides([*all_models(), upscaler])

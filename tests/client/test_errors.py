@@ -132,7 +132,7 @@ def test_a_429_is_retried_after_its_retry_after(api_url: str) -> None:
             (f"/v1/jobs/{job_id}/events", 200),
         ]
         assert elapsed >= 1.0
-        assert results[-1].image.width == 64
+        assert results[-1].images[0].width == 64
 
 
 def test_a_lost_answer_to_a_submission_makes_one_job(api_url: str, api_key: str) -> None:
@@ -143,7 +143,7 @@ def test_a_lost_answer_to_a_submission_makes_one_job(api_url: str, api_key: str)
     first, second = transport.bodies
     assert first["idempotency_key"] == second["idempotency_key"]
     assert table_counts()["jobs"] == 1
-    assert result.image.width == 64
+    assert result.images[0].width == 64
 
 
 def test_without_an_event_stream_run_polls(api_url: str, api_key: str) -> None:
@@ -153,7 +153,7 @@ def test_without_an_event_stream_run_polls(api_url: str, api_key: str) -> None:
         with pytest.raises(StreamUnavailableError):
             next(handle.events())
         result = handle.result(timeout=60)
-    assert result.image.width == 64
+    assert result.images[0].width == 64
     polls = [s for m, p, s in transport.seen if p == f"/v1/jobs/{handle.id}"]
     assert polls
     assert set(polls) == {200}

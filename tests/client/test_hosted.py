@@ -10,7 +10,6 @@ import pytest
 from abstrakt import (
     AbstraktClient,
     ErrorEvent,
-    InvalidRequestError,
     JobFailedError,
     PreviewEvent,
     ProgressEvent,
@@ -20,17 +19,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("env_key")]
 
 
 def test_the_seed_tutorials_python_runs() -> None:
-    # "Strategy 1: Use Faster Models". The catalog takes each hosted model's inputs as its
-    # provider documents them, and fal's LTX and Hunyuan endpoints take no duration: the
-    # server refuses the first two lines as printed, and the client raises its reason.
+    # "Strategy 1: Use Faster Models", as printed: each model's catalog entry maps the
+    # duration onto its own fields, and the stored video has the asked length.
     client = AbstraktClient()
     # Fast option (~30s)
-    with pytest.raises(InvalidRequestError, match="ltx-video does not take a duration"):
-        result = client.run("fal-ai/ltx-video", {"input": {"prompt": "...", "duration": 3}})
+    result = client.run("fal-ai/ltx-video", {"input": {"prompt": "...", "duration": 3}})
+    assert result.video.duration == 3.0
 
     # Balanced option (~45s)
-    with pytest.raises(InvalidRequestError, match="hunyuan-video does not take a duration"):
-        result = client.run("fal-ai/hunyuan-video", {"input": {"prompt": "...", "duration": 5}})
+    result = client.run("fal-ai/hunyuan-video", {"input": {"prompt": "...", "duration": 5}})
+    assert result.video.duration == 5.0
 
     # Quality option (~90s)
     result = client.run(

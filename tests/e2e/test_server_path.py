@@ -73,8 +73,18 @@ class TestServerPath:
         total = sum(p["duration_ms"] for p in job["phases"])
         assert abs(total - wall_ms(job)) <= 5
         video = job["result"]["video"]
+        assert set(video) == {
+            "url",
+            "width",
+            "height",
+            "duration",
+            "fps",
+            "content_type",
+            "file_size",
+        }  # a local video has no poster
         assert (video["width"], video["height"], video["duration"]) == (854, 480, 3.0)
         info = probe(stored_file(video["url"]))
+        assert video["fps"] == info.fps
         assert (info.content_type, info.codec) == ("video/mp4", "h264")
         assert (info.width, info.height, info.duration_s) == (854, 480, 3.0)
         assert client.get(video["url"].replace("http://testserver", "")).status_code == 200
@@ -90,8 +100,11 @@ class TestServerPath:
         assert job["status"] == "succeeded", job["error"]
         assert [p["name"] for p in job["phases"]] == PHASES
         assert abs(sum(p["duration_ms"] for p in job["phases"]) - wall_ms(job)) <= 5
-        info = probe(stored_file(job["result"]["image"]["url"]))
+        [image] = job["result"]["images"]  # a list, even of one
+        info = probe(stored_file(image["url"]))
         assert (info.content_type, info.width, info.height) == ("image/png", 640, 360)
+        size = stored_file(image["url"]).stat().st_size
+        assert (image["width"], image["height"], image["file_size"]) == (640, 360, size)
 
     def test_phases_are_visible_while_running(self, client: TestClient) -> None:
         response = client.post(

@@ -74,7 +74,7 @@ def test_replicate_client(emulator: EmulatorServer, tmp_path: Path, api_key: str
 
     client = Client(api_token=api_key, base_url=emulator.url)
     prediction = client.predictions.create(
-        model="minimax/video-01", input={"prompt": "a kite", "duration": 2}
+        model="minimax/video-01", input={"prompt": "a kite", "prompt_optimizer": False}
     )
     created_as = prediction.status  # read now: wait() below updates the same object
     assert created_as == "starting"
@@ -82,7 +82,12 @@ def test_replicate_client(emulator: EmulatorServer, tmp_path: Path, api_key: str
     assert prediction.status == "succeeded"
     assert isinstance(prediction.output, str)
     (tmp_path / "v.mp4").write_bytes(httpx.get(prediction.output).content)
-    assert probe(tmp_path / "v.mp4").duration_s == 2.0
+    assert probe(tmp_path / "v.mp4").duration_s == 6.0  # MiniMax Video-01 makes 6 s
+
+    with pytest.raises(ReplicateError) as refused:  # not in the model's schema
+        client.predictions.create(model="minimax/video-01", input={"prompt": "x", "duration": 2})
+    assert refused.value.status == 422
+    assert refused.value.detail == "- input: Additional property duration is not allowed"
 
     queued = client.predictions.create(model="minimax/video-01", input={"prompt": "stop"})
     canceled = client.predictions.cancel(queued.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,16 +26,24 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def system(emulator: EmulatorServer, logs: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+def system_env() -> Mapping[str, str]:
+    """The worker's and the poller's environment; a module may add to it (MODELS_FILE)."""
+    return os.environ
+
+
+@pytest.fixture(scope="module")
+def system(
+    emulator: EmulatorServer, logs: Path, system_env: Mapping[str, str]
+) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
     # DEBUG: the most the worker and the poller ever log; the secrets test reads it all.
     worker = start(
         ["worker", "--concurrency", "2", "--loglevel", "DEBUG"],
-        env=os.environ,
+        env=system_env,
         cwd=Path.cwd(),
         log=logs / "worker.log",
     )
     poller = start(
-        ["poller", "--loglevel", "DEBUG"], env=os.environ, cwd=Path.cwd(), log=logs / "poller.log"
+        ["poller", "--loglevel", "DEBUG"], env=system_env, cwd=Path.cwd(), log=logs / "poller.log"
     )
 
     def ready() -> bool:

@@ -62,7 +62,7 @@ class TestHostedJobs:
         assert abs(sum(p["duration_ms"] for p in job["phases"]) - wall_ms(job)) <= 5
         assert job["provider"]["request_id"]
         assert sum(submissions(emulator).values()) == 1
-        media = job["result"][kind]
+        media = job["result"]["video"] if kind == "video" else job["result"]["images"][0]
         info = probe(get_settings().storage_dir / media["url"].split("/media/", 1)[1])
         assert (info.width, info.height) == (media["width"], media["height"])
         if kind == "video":

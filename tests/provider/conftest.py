@@ -12,6 +12,9 @@ import pytest
 
 from emulator.config import EmulatorConfig, ModelSettings
 from emulator.testing import EmulatorServer
+from workers.catalog.registry import all_models
+from workers.catalog.validation import normalize_input
+from workers.catalog.wire import to_wire
 from workers.provider.fal import FalProvider
 from workers.provider.gemini_veo import GeminiVeoProvider
 from workers.provider.openai_videos import OpenAIVideosProvider
@@ -82,3 +85,12 @@ def default_model() -> dict[str, str]:
 def adapter_name(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
+
+
+def model_input(model: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` (our vocabulary) as the model's own fields, by the catalog entry whose wire id
+    is `model`, as a job would send it; a model outside the catalog takes `raw` as it is."""
+    spec = next((s for s in all_models() if s.provider_model == model), None)
+    if spec is None:
+        return dict(raw)
+    return to_wire(spec, normalize_input(spec, raw))

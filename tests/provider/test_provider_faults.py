@@ -9,6 +9,7 @@ import pytest
 
 from emulator.config import EARLY_FAULTS, FaultKind
 from emulator.testing import EmulatorServer
+from tests.provider.conftest import model_input
 from workers.errors import ProviderError, RetryableProviderError
 
 MakeAdapter = Callable[..., Any]
@@ -37,7 +38,9 @@ class TestFaults:
         adapter = make_adapter(adapter_name, timeout=0.5)
 
         with pytest.raises(RetryableProviderError) as caught:
-            adapter.submit(model, adapter.build_payload(model, {"prompt": "hello"}))
+            adapter.submit(
+                model, adapter.build_payload(model, model_input(model, {"prompt": "hello"}))
+            )
 
         assert_no_secret(caught.value, api_key)
         if kind is FaultKind.THROTTLED:
@@ -62,7 +65,9 @@ class TestFaults:
     ) -> None:
         model = default_model[adapter_name]
         adapter = make_adapter(adapter_name)
-        sub = adapter.submit(model, adapter.build_payload(model, {"prompt": "hello"}))
+        sub = adapter.submit(
+            model, adapter.build_payload(model, model_input(model, {"prompt": "hello"}))
+        )
         configure(model=model, fault_rate=1.0, faults=[str(kind)])
         with pytest.raises(RetryableProviderError):
             adapter.status(model, sub)

@@ -11,19 +11,22 @@ import pytest
 
 from devtools.processes import wait_for
 from emulator.testing import EmulatorServer
+from tests.provider.conftest import model_input
 from workers.errors import PermanentProviderError
 from workers.media.probe import probe
 from workers.provider.base import RemoteState, RemoteStatus, Submission
 
-# What each adapter's normalized input should produce, as (width, height, duration).
-CASES = {
-    "fal": ("fal-ai/kling-video/v1/standard/text-to-video", 720, 1280, 5.0),
-    "replicate": ("minimax/video-01", 1280, 720, 3.0),
-    "openai": ("sora-2", 720, 1280, 4.0),
-    "gemini": ("veo-3.1-generate-preview", 1280, 720, 4.0),
+# Each adapter's request (our vocabulary, mapped by the model's catalog entry as a job
+# would be) and what the emulator then makes: (model, input, width, height, seconds).
+# MiniMax makes 6 s whatever is asked; cutting to 3 s is ours, when a job finalizes.
+CASES: dict[str, tuple[str, dict[str, Any], int, int, float]] = {
+    "fal": ("fal-ai/kling-video/v1/standard/text-to-video", {"aspect_ratio": "9:16"}, 720, 1280, 5),
+    "replicate": ("minimax/video-01", {"duration": 3}, 1280, 720, 6),
+    "openai": ("sora-2", {"duration": 4, "aspect_ratio": "9:16"}, 720, 1280, 4),
+    "gemini": ("veo-3.1-generate-preview", {"duration": 4, "aspect_ratio": "16:9"}, 1280, 720, 4),
 }
 MakeAdapter = Callable[..., Any]
-NORMALIZED = {"prompt": "a lighthouse at dusk", "duration": 3.0, "aspect_ratio": "16:9"}
+PROMPT = "a lighthouse at dusk"
 
 
 def wait_state(
@@ -49,9 +52,8 @@ class TestLifecycle:
         self, adapter_name: str, make_adapter: MakeAdapter, tmp_path: Path
     ) -> None:
         adapter = make_adapter(adapter_name)
-        model, width, height, duration = CASES[adapter_name]
-        aspect = "9:16" if adapter_name in {"fal", "openai"} else "16:9"
-        payload = adapter.build_payload(model, {**NORMALIZED, "aspect_ratio": aspect})
+        model, raw, width, height, duration = CASES[adapter_name]
+        payload = adapter.build_payload(model, model_input(model, {"prompt": PROMPT, **raw}))
         sub = adapter.submit(model, payload)
 
         status, seen = wait_state(adapter, model, sub, {RemoteState.SUCCEEDED})
@@ -74,7 +76,12 @@ class TestLifecycle:
     def test_fal_image_model_gives_png(self, make_adapter: MakeAdapter, tmp_path: Path) -> None:
         adapter = make_adapter("fal")
         model = "fal-ai/flux/schnell"
-        payload = adapter.build_payload(model, {"prompt": "a red fox", "width": 640, "height": 480})
+        payload = adapter.build_payload(
+            model,
+            model_input(
+                model, {"prompt": "a red fox", "resolution": {"width": 640, "height": 480}}
+            ),
+        )
         sub = adapter.submit(model, payload)
         wait_state(adapter, model, sub, {RemoteState.SUCCEEDED})
         [output] = adapter.result(model, sub)
@@ -97,7 +104,7 @@ class TestProviderFailure:
     ) -> None:
         adapter = make_adapter(adapter_name)
         model = default_model[adapter_name]
-        payload = adapter.build_payload(model, {"prompt": "a cat [[fail]]"})
+        payload = adapter.build_payload(model, model_input(model, {"prompt": "a cat [[fail]]"}))
         sub = adapter.submit(model, payload)
         status, _ = wait_state(adapter, model, sub, {RemoteState.FAILED, RemoteState.SUCCEEDED})
         assert status.state is RemoteState.FAILED
@@ -123,7 +130,10 @@ class TestProviderFailure:
         adapter = make_adapter(adapter_name)
         model = default_model[adapter_name]
         with pytest.raises(PermanentProviderError) as caught:
-            adapter.submit(model, adapter.build_payload(model, {"prompt": "bad [[reject]]"}))
+            adapter.submit(
+                model,
+                adapter.build_payload(model, model_input(model, {"prompt": "bad [[reject]]"})),
+            )
         assert caught.value.code == "provider_rejected"
         assert "emulated" in caught.value.message or "moderation" in caught.value.message
 
@@ -141,7 +151,9 @@ class TestAuth:
         adapter = make_adapter(adapter_name, key=key)
         model = default_model[adapter_name]
         with pytest.raises(PermanentProviderError) as caught:
-            adapter.submit(model, adapter.build_payload(model, {"prompt": "hello"}))
+            adapter.submit(
+                model, adapter.build_payload(model, model_input(model, {"prompt": "hello"}))
+            )
         assert caught.value.code in {"provider_auth", "provider_rejected"}
         assert caught.value.details["status_code"] in {400, 401, 403}
         if key:
@@ -186,7 +198,9 @@ class TestCancel:
         """No cancel in these protocols: cancel() is best effort and the job runs on."""
         adapter = make_adapter(adapter_name)
         model = default_model[adapter_name]
-        sub = adapter.submit(model, adapter.build_payload(model, {"prompt": "unstoppable"}))
+        sub = adapter.submit(
+            model, adapter.build_payload(model, model_input(model, {"prompt": "unstoppable"}))
+        )
         adapter.cancel(model, sub)
         status, _ = wait_state(adapter, model, sub, {RemoteState.SUCCEEDED, RemoteState.CANCELED})
         assert status.state is RemoteState.SUCCEEDED

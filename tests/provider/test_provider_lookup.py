@@ -12,11 +12,12 @@ import pytest
 
 from emulator import replicate as replicate_emulator
 from emulator.testing import EmulatorServer
+from tests.provider.conftest import model_input
 from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.provider.base import FindsSubmissions
 
 MakeAdapter = Callable[..., Any]
-NORMALIZED = {"prompt": "a heron in the rain", "duration": 4.0, "aspect_ratio": "16:9"}
+NORMALIZED = {"prompt": "a heron in the rain", "duration": 4.0}
 # A model of the same provider that the lookups must not confuse with the default one.
 OTHER_MODEL = {"replicate": "acme/other-video", "openai": "sora-2-pro"}
 
@@ -28,7 +29,7 @@ def lookup_name(request: pytest.FixtureRequest) -> str:
 
 
 def submit(adapter: Any, model: str, **changes: Any) -> tuple[dict[str, Any], Any]:
-    payload = adapter.build_payload(model, {**NORMALIZED, **changes})
+    payload = adapter.build_payload(model, model_input(model, {**NORMALIZED, **changes}))
     return payload, adapter.submit(model, payload)
 
 
@@ -57,7 +58,9 @@ class TestFindSubmission:
         model = default_model[lookup_name]
         intent_at = datetime.now(UTC)
         submit(adapter, model)
-        other = adapter.build_payload(model, {**NORMALIZED, "prompt": "a heron in the sun"})
+        other = adapter.build_payload(
+            model, model_input(model, {**NORMALIZED, "prompt": "a heron in the sun"})
+        )
 
         assert adapter.find_submission(model, other, created_after=intent_at) is None
 
@@ -68,7 +71,7 @@ class TestFindSubmission:
         intent_at = datetime.now(UTC)
         submit(adapter, default_model[lookup_name])
         other_model = OTHER_MODEL[lookup_name]
-        payload = adapter.build_payload(other_model, NORMALIZED)
+        payload = adapter.build_payload(other_model, model_input(other_model, NORMALIZED))
 
         assert adapter.find_submission(other_model, payload, created_after=intent_at) is None
 
@@ -125,7 +128,7 @@ class TestFindSubmission:
     ) -> None:
         adapter = make_adapter(lookup_name, key="wrong-key")
         model = default_model[lookup_name]
-        payload = adapter.build_payload(model, NORMALIZED)
+        payload = adapter.build_payload(model, model_input(model, NORMALIZED))
 
         with pytest.raises(PermanentProviderError) as caught:
             adapter.find_submission(model, payload, created_after=datetime.now(UTC))
@@ -152,7 +155,7 @@ class TestFindSubmission:
     ) -> None:
         adapter = make_adapter(lookup_name)
         model = default_model[lookup_name]
-        payload = adapter.build_payload(model, NORMALIZED)
+        payload = adapter.build_payload(model, model_input(model, NORMALIZED))
 
         with pytest.raises(ValueError, match="timezone-aware"):
             adapter.find_submission(model, payload, created_after=datetime.now())

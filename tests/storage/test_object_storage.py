@@ -132,7 +132,7 @@ def test_two_worker_hosts_with_their_own_disks_and_one_api_serve_every_result(
 
             jobs = wait_for(finished, 90, "every job to succeed")
             for job in jobs:
-                image = job["result"].get("images", [job["result"].get("image")])[0]
+                image = job["result"]["images"][0]
                 served = httpx.get(image["url"])
                 assert served.status_code == 200, image["url"]
                 assert served.headers["content-type"] == "image/png"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from workers.batch import release as releasing
 from workers.batch.models import Batch, BatchItem
 from workers.batch.schemas import BatchCreate
-from workers.catalog.pricing import compute, effective_price
+from workers.catalog.pricing import price_job
 from workers.db.base import utcnow
 from workers.errors import Conflict, FieldError, InvalidInput, NotFound
 from workers.job import admission
@@ -124,7 +124,7 @@ def _validate(request: BatchCreate) -> list[int]:
             errors.extend(FieldError(("items", index, *e.loc), e.msg) for e in exc.errors)
             continue
         try:
-            estimates.append(compute(effective_price(spec), canonical).micros)
+            estimates.append(price_job(spec, canonical).micros)
         except ValueError:
             estimates.append(0)  # unpriced: the job itself is fine (see state/cost.py)
     if errors:

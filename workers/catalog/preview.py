@@ -31,14 +31,15 @@ def preview_input(image: ModelSpec, video_input: dict[str, Any]) -> dict[str, An
     request: dict[str, Any] = {"prompt": f"{video_input['prompt']}{PROMPT_SUFFIX}"}
     width, height = video_input.get("width"), video_input.get("height")
     aspect = video_input.get("aspect_ratio")
-    if image.inputs.custom_size is not None and width and height:
-        low, high = image.inputs.custom_size
+    resolution, aspects = image.inputs.resolution, image.inputs.aspect_ratio
+    if resolution is not None and resolution.custom is not None and width and height:
+        low, high = resolution.custom
         scale = min(1.0, min(LONG_EDGE, high) / max(width, height))
         request["resolution"] = {
             "width": max(low, _even(width * scale)),
             "height": max(low, _even(height * scale)),
         }
-    elif image.inputs.aspect_ratios is not None and aspect in image.inputs.aspect_ratios:
+    elif aspects is not None and aspect in aspects.choices:
         request["aspect_ratio"] = aspect
     return request
 

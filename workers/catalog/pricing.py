@@ -1,8 +1,9 @@
 """What a job costs: a model's price in the shape its provider charges, and one pure
 function from a price, a canonical input and (when known) the actual output to dollars.
 
-The published prices, with their sources, are data in `workers.catalog.prices`; the
-`MODEL_PRICES_USD` setting overrides them (`effective_price`). Amounts are `Decimal`
+The published prices, with their sources and the dates they were looked up, are data:
+each catalog entry's `price` (`workers/catalog/models.yaml`); the `MODEL_PRICES_USD`
+setting overrides them (`effective_price`). Amounts are `Decimal`
 dollars rounded to the micro-dollar, the unit the jobs table stores.
 """
 
@@ -14,7 +15,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass as validated_dataclass
 
 from workers.settings import PriceOverride, get_settings
 
@@ -36,14 +40,15 @@ class Unit(StrEnum):
     REQUEST = "request"  # per request, whatever it makes (one video, one run)
 
 
-@dataclass(frozen=True)
+@validated_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Price:
-    """A model's price: `usd` per `per` units, or the rate of the requested resolution."""
+    """A model's price: `usd` per `per` units, or the rate of the requested resolution.
+    Validated as it is read from the catalog's data, so a bad one names its field."""
 
     unit: Unit
-    usd: Decimal
+    usd: Annotated[Decimal, Field(ge=0)]
     source: str
-    checked: date | None = None
+    checked: date | None = None  # when `source` was looked up
     note: str = ""
     per: int = 1  # e.g. 1000 for "$0.05 per 1,000 characters"
     by_resolution: Mapping[str, Decimal] = field(default_factory=dict)
@@ -94,10 +99,10 @@ def compute(price: Price, canonical: Mapping[str, Any], output: Output | None = 
         seconds, assumed = _seconds(price, canonical, output)
         amount = Decimal(str(seconds)) * rate / price.per
         length = f"{_num(seconds)} s{' (assumed)' if assumed else ''}"
-        return _cost(amount, f"{length} × {_money(rate)}/{_per(price, 's', 's')}{at}")
+        return _cost(amount, f"{length} × {money(rate)}/{_per(price, 's', 's')}{at}")
     if price.unit is Unit.IMAGE:
         count = output.count if output is not None else int(canonical.get("num_images", 1))
-        return _cost(count * rate / price.per, f"{_images(count)} × {_money(rate)}/image{at}")
+        return _cost(count * rate / price.per, f"{_images(count)} × {money(rate)}/image{at}")
     if price.unit is Unit.MEGAPIXEL:
         width, height = _size(canonical, output)
         count = output.count if output is not None else int(canonical.get("num_images", 1))
@@ -107,15 +112,32 @@ def compute(price: Price, canonical: Mapping[str, Any], output: Output | None = 
         return _cost(
             count * megapixels * rate / price.per,
             f"{_images(count)} of {width}×{height} = {_num(float(megapixels))} MP{rounded}"
-            f" × {_money(rate)}/{_per(price, 'MP', 'MP')}",
+            f" × {money(rate)}/{_per(price, 'MP', 'MP')}",
         )
     if price.unit is Unit.CHARACTER:
         characters = len(str(canonical.get("prompt", "")))
         return _cost(
             characters * rate / price.per,
-            f"{characters} characters × {_money(rate)}/{_per(price, 'character', 'characters')}",
+            f"{characters} characters × {money(rate)}/{_per(price, 'character', 'characters')}",
         )
-    return _cost(rate / price.per, f"1 request × {_money(rate)}/request{at}")
+    return _cost(rate / price.per, f"1 request × {money(rate)}/request{at}")
+
+
+def price_job(spec: ModelSpec, canonical: Mapping[str, Any], output: Output | None = None) -> Cost:
+    """`compute` at `spec`'s effective price, for what the model makes. A model that makes
+    more than asked, cut to it by us (`trim`), is billed for what it made: its frame count
+    or choice covering the asked length, or its own fixed length (the price's
+    `assumed_seconds`) when none is sent; never the shorter stored file."""
+    duration = spec.inputs.duration
+    asked = canonical.get("duration")
+    if duration is not None and duration.trim and asked is not None:
+        made = dict(canonical)
+        made.pop("duration")
+        if duration.frames is not None or duration.choices is not None:
+            made["duration"] = round(duration.wire_seconds(float(asked)), 3)
+        canonical = made
+        output = replace(output, seconds=None) if output is not None else None
+    return compute(effective_price(spec), canonical, output)
 
 
 def effective_price(spec: ModelSpec) -> Price:
@@ -158,8 +180,13 @@ def check_overrides(models: Iterable[ModelSpec]) -> None:
         )
     for model_id in get_settings().model_prices_usd:
         spec = specs[model_id]
+        sample: dict[str, Any] = {}
+        if spec.inputs.prompt is not None:
+            sample["prompt"] = "a price check"
+        if spec.inputs.image_url is not None:
+            sample["image_url"] = "https://example.com/a-price-check.png"
         try:
-            compute(effective_price(spec), normalize_input(spec, {"prompt": "a price check"}))
+            price_job(spec, normalize_input(spec, sample))
         except ValueError as exc:
             raise ValueError(f"MODEL_PRICES_USD cannot price {model_id}: {exc}") from None
 
@@ -189,7 +216,7 @@ def _cost(amount: Decimal, basis: str) -> Cost:
     return Cost(amount.quantize(MICRO, rounding=ROUND_HALF_UP), basis)
 
 
-def _money(usd: Decimal) -> str:
+def money(usd: Decimal) -> str:
     text = f"{usd.normalize():f}"
     whole, _, cents = text.partition(".")
     return f"${whole}.{cents.ljust(2, '0')}"

@@ -1,173 +1,250 @@
 """Turn a request's raw `input` into the canonical input a model runs on, or say what is wrong.
 
-The canonical form always carries `width`/`height` when the model takes a size, so a preset
-and the explicit size it stands for normalise to the same input (the cache keys on this).
+The canonical input stays in our vocabulary (the cache keys on it; `catalog.wire` maps it
+onto the model's own fields). Defaults are filled in, and it always carries `width`/
+`height` when the model takes a size, so a preset and the explicit size it stands for are
+the same input. Every refusal is a 422 naming the field and what this model allows.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from fractions import Fraction
 from typing import Any
+from urllib.parse import urlsplit
 
-from workers.catalog.models import InputSpec, ModelSpec
+from workers.catalog.inputs import VOCABULARY, DurationSpec, ResolutionSpec
+from workers.catalog.models import ModelSpec
+from workers.catalog.sizes import apply_aspect, aspect_label, preset_of
 from workers.errors import FieldError, InvalidInput
 from workers.media.formats import PRESETS
 
 _WHITESPACE = re.compile(r"\s+")
+MAX_URL_LENGTH = 2048
+# A caller's own provider fields: small, so they cannot smuggle a payload past our limits.
+MAX_PROVIDER_INPUT_BYTES = 4096
+_WHAT = {
+    "prompt": "a prompt",
+    "negative_prompt": "a negative_prompt",
+    "duration": "a duration",
+    "resolution": "a resolution",
+    "aspect_ratio": "an aspect_ratio",
+    "fps": "an fps",
+    "seed": "a seed",
+    "num_images": "num_images",
+    "image_url": "an image_url",
+}
 
 
-def _aspect_label(width: int, height: int) -> str:
-    ratio = Fraction(width, height)
-    for label in ("16:9", "9:16", "1:1", "4:3", "3:4"):
-        a, b = (int(x) for x in label.split(":"))
-        if abs(float(ratio) - a / b) < 0.01:
-            return label
-    return f"{ratio.numerator}:{ratio.denominator}"
+class _Check:
+    """Reads one raw input against one model, collecting every problem."""
 
-
-def _apply_aspect(size: tuple[int, int], aspect: str) -> tuple[int, int]:
-    long_edge, short_edge = size
-    if aspect == "9:16":
-        return short_edge, long_edge
-    if aspect == "1:1":
-        return short_edge, short_edge
-    return long_edge, short_edge
-
-
-class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, model: ModelSpec, raw: dict[str, Any]) -> None:
+        self.model, self.raw, self.inputs = model, raw, model.inputs
         self.errors: list[FieldError] = []
 
-    def fail(self, field: str, msg: str) -> None:
-        self.errors.append(FieldError(loc=("input", field), msg=msg))
+    def fail(self, *loc: str, msg: str) -> None:
+        self.errors.append(FieldError(loc=("input", *loc), msg=msg))
 
+    def offered(self, field: str) -> bool:
+        """Whether the model takes `field`; a value given for one it does not is refused."""
+        if getattr(self.inputs, field) is not None:
+            return True
+        if self.raw.get(field) is not None:
+            self.fail(field, msg=f"{self.model.id} does not take {_WHAT[field]}")
+        return False
 
-def _prompt(raw: dict[str, Any], spec: InputSpec, out: _Collector) -> str | None:
-    prompt = raw.get("prompt")
-    if prompt is None:
-        out.fail("prompt", "is required: a text description of what to generate")
-        return None
-    if not isinstance(prompt, str):
-        out.fail("prompt", f"must be a string, got {type(prompt).__name__}")
-        return None
-    collapsed = _WHITESPACE.sub(" ", prompt).strip()
-    if not collapsed:
-        out.fail("prompt", "must not be empty")
-        return None
-    if len(collapsed) > spec.max_prompt_length:
-        out.fail("prompt", f"is {len(collapsed)} characters; at most {spec.max_prompt_length}")
-        return None
-    return collapsed
-
-
-def _duration(raw: dict[str, Any], model: ModelSpec, out: _Collector) -> float | None:
-    spec = model.inputs
-    value = raw.get("duration")
-    takes_duration = spec.durations is not None or spec.duration_range is not None
-    if value is None:
-        return spec.default_duration if takes_duration else None
-    if not takes_duration:
-        out.fail("duration", f"{model.id} does not take a duration")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        out.fail("duration", f"must be a number of seconds, got {type(value).__name__}")
-        return None
-    seconds = float(value)
-    if spec.durations is not None and seconds not in spec.durations:
-        allowed = ", ".join(f"{d:g}" for d in spec.durations)
-        out.fail("duration", f"{seconds:g} s is not offered by {model.id}; allowed: {allowed}")
-        return None
-    if spec.duration_range is not None:
-        low, high = spec.duration_range
-        if not low <= seconds <= high:
-            out.fail("duration", f"must be between {low:g} and {high:g} seconds, got {seconds:g}")
+    def text(self, field: str, max_length: int, *, required: bool) -> str | None:
+        value = self.raw.get(field)
+        if value is None:
+            if required:
+                self.fail(field, msg="is required: a text description of what to generate")
             return None
-    return seconds
-
-
-def _size(raw: dict[str, Any], model: ModelSpec, out: _Collector) -> tuple[int, int] | None:
-    spec = model.inputs
-    resolution = raw.get("resolution")
-    aspect = raw.get("aspect_ratio")
-    if aspect is not None and (spec.aspect_ratios is None or aspect not in spec.aspect_ratios):
-        allowed = ", ".join(spec.aspect_ratios or ()) or "none (the model picks its own)"
-        out.fail("aspect_ratio", f"{aspect!r} is not offered by {model.id}; allowed: {allowed}")
-        return None
-    if resolution is None:
-        if spec.default_size is None:
+        if not isinstance(value, str):
+            self.fail(field, msg=f"must be a string, got {type(value).__name__}")
             return None
-        if aspect is not None:
-            return _apply_aspect(spec.default_size, aspect)
-        return spec.default_size
-    if isinstance(resolution, str):
-        if spec.resolutions is None or resolution not in spec.resolutions:
-            allowed = ", ".join(spec.resolutions or ()) or "none"
-            out.fail(
-                "resolution", f"{resolution!r} is not offered by {model.id}; allowed: {allowed}"
+        collapsed = _WHITESPACE.sub(" ", value).strip()
+        if not collapsed:
+            if required:
+                self.fail(field, msg="must not be empty")
+            return None
+        if len(collapsed) > max_length:
+            self.fail(field, msg=f"is {len(collapsed)} characters; at most {max_length}")
+            return None
+        return collapsed
+
+    def duration(self, spec: DurationSpec) -> float | None:
+        value = self.raw.get("duration")
+        if value is None:
+            return spec.default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail("duration", msg=f"must be a number of seconds, got {type(value).__name__}")
+            return None
+        seconds = float(value)
+        if spec.allows(seconds):
+            return seconds
+        if spec.choices is not None and not spec.trim:
+            allowed = ", ".join(f"{d:g}" for d in spec.choices)
+            self.fail(
+                "duration",
+                msg=f"{seconds:g} s is not offered by {self.model.id}; allowed: {allowed}",
+            )
+        else:
+            low, high = spec.bounds()
+            self.fail(
+                "duration",
+                msg=f"must be between {low:g} and {high:g} seconds for {self.model.id}, "
+                f"got {seconds:g}",
+            )
+        return None
+
+    def aspect(self) -> str | None:
+        aspect = self.raw.get("aspect_ratio")
+        spec = self.inputs.aspect_ratio
+        if aspect is None:
+            return None
+        if spec is None or aspect not in spec.choices:
+            allowed = ", ".join(spec.choices) if spec else "none (the model picks its own)"
+            self.fail(
+                "aspect_ratio",
+                msg=f"{aspect!r} is not offered by {self.model.id}; allowed: {allowed}",
             )
             return None
-        return _apply_aspect(PRESETS[resolution], aspect or spec.default_aspect_ratio or "16:9")
-    if isinstance(resolution, dict):
-        return _custom_size(resolution, aspect, model, out)
-    out.fail("resolution", 'must be a preset such as "720p" or {"width": W, "height": H}')
-    return None
+        return str(aspect)
 
+    def size(self, spec: ResolutionSpec, aspect: str | None) -> tuple[int, int] | None:
+        resolution = self.raw.get("resolution")
+        default_aspect = self.inputs.aspect_ratio.default if self.inputs.aspect_ratio else None
+        if resolution is None:
+            size = spec.default_size()
+            if size is None or aspect is None:
+                return size
+            return apply_aspect(size, aspect)
+        if isinstance(resolution, str):
+            if resolution not in spec.presets:
+                allowed = ", ".join(spec.presets) or "none (give {width, height})"
+                self.fail(
+                    "resolution",
+                    msg=f"{resolution!r} is not offered by {self.model.id}; allowed: {allowed}",
+                )
+                return None
+            return apply_aspect(PRESETS[resolution], aspect or default_aspect or "16:9")
+        if isinstance(resolution, dict):
+            return self.explicit_size(spec, resolution, aspect)
+        self.fail("resolution", msg='must be a preset such as "720p" or {"width": W, "height": H}')
+        return None
 
-def _custom_size(
-    resolution: dict[str, Any], aspect: str | None, model: ModelSpec, out: _Collector
-) -> tuple[int, int] | None:
-    spec = model.inputs
-    width, height = resolution.get("width"), resolution.get("height")
-    if set(resolution) != {"width", "height"} or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in (width, height)
-    ):
-        out.fail("resolution", 'an explicit size must be {"width": int, "height": int} only')
-        return None
-    assert isinstance(width, int)
-    assert isinstance(height, int)
-    size = (width, height)
-    presets = {
-        _apply_aspect(PRESETS[name], a): name
-        for name in spec.resolutions or ()
-        for a in spec.aspect_ratios or ("16:9",)
-    }
-    if size in presets:
-        pass  # the same as a preset the model offers
-    elif spec.custom_size is None:
-        allowed = ", ".join(spec.resolutions or ()) or "none"
-        out.fail("resolution", f"{model.id} takes only preset resolutions: {allowed}")
-        return None
-    else:
-        low, high = spec.custom_size
-        if not (low <= width <= high and low <= height <= high):
-            out.fail(
-                "resolution", f"width and height must each be {low}–{high}, got {width}×{height}"
+    def explicit_size(
+        self, spec: ResolutionSpec, resolution: dict[str, Any], aspect: str | None
+    ) -> tuple[int, int] | None:
+        width, height = resolution.get("width"), resolution.get("height")
+        if set(resolution) != {"width", "height"} or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (width, height)
+        ):
+            self.fail(
+                "resolution", msg='an explicit size must be {"width": int, "height": int} only'
             )
             return None
-        if model.kind == "video" and (width % 2 or height % 2):
-            out.fail("resolution", f"video width and height must be even, got {width}×{height}")
+        assert isinstance(width, int)
+        assert isinstance(height, int)
+        choices = self.inputs.aspect_ratio.choices if self.inputs.aspect_ratio else ("16:9",)
+        presets = {apply_aspect(PRESETS[name], a) for name in spec.presets for a in choices}
+        if (width, height) in presets:
+            pass  # the same as a preset the model offers
+        elif spec.custom is None:
+            allowed = ", ".join(spec.presets)
+            self.fail("resolution", msg=f"{self.model.id} takes only preset resolutions: {allowed}")
             return None
-    if aspect is not None and _aspect_label(width, height) != aspect:
-        out.fail("aspect_ratio", f"{aspect} contradicts the size {width}×{height}; give one")
+        else:
+            low, high = spec.custom
+            if not (low <= width <= high and low <= height <= high):
+                self.fail(
+                    "resolution",
+                    msg=f"width and height must each be {low}–{high}, got {width}×{height}",
+                )
+                return None
+            if self.model.kind == "video" and (width % 2 or height % 2):
+                self.fail(
+                    "resolution", msg=f"video width and height must be even, got {width}×{height}"
+                )
+                return None
+        if aspect is not None and aspect_label(width, height) != aspect:
+            self.fail(
+                "aspect_ratio", msg=f"{aspect} contradicts the size {width}×{height}; give one"
+            )
+            return None
+        return width, height
+
+    def integer(
+        self, field: str, low: int, high: int, choices: tuple[int, ...] | None = None
+    ) -> int | None:
+        value = self.raw.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field, msg=f"must be an integer, got {type(value).__name__}")
+        elif choices is not None and value not in choices:
+            allowed = ", ".join(map(str, choices))
+            self.fail(field, msg=f"{value} is not offered by {self.model.id}; allowed: {allowed}")
+        elif not low <= value <= high:
+            self.fail(field, msg=f"must be an integer from {low} to {high}, got {value}")
+        else:
+            return value
         return None
-    return size
+
+    def image_url(self) -> str | None:
+        value = self.raw.get("image_url")
+        if value is None:
+            self.fail("image_url", msg="is required: the https URL of the image to start from")
+            return None
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme != "https" or not parts.hostname:
+            self.fail("image_url", msg="must be an https URL of an image")
+            return None
+        if len(value) > MAX_URL_LENGTH:
+            self.fail("image_url", msg=f"is {len(value)} characters; at most {MAX_URL_LENGTH}")
+            return None
+        return str(value)
+
+    def provider_input(self) -> dict[str, Any] | None:
+        value = self.raw.get("provider_input")
+        if value is None:
+            return None
+        if self.model.provider == "local":
+            self.fail(
+                "provider_input", msg=f"{self.model.id} runs here: it takes no provider_input"
+            )
+            return None
+        if not isinstance(value, dict):
+            self.fail("provider_input", msg="must be an object of the provider's own fields")
+            return None
+        size = len(json.dumps(value, separators=(",", ":")))
+        if size > MAX_PROVIDER_INPUT_BYTES:
+            self.fail(
+                "provider_input", msg=f"is {size} bytes of JSON; at most {MAX_PROVIDER_INPUT_BYTES}"
+            )
+            return None
+        taken = self.inputs.wire_targets() | set(self.model.fixed)
+        clashes = sorted(p for p in _leaf_paths(value) if _overlaps(p, taken))
+        for path in clashes:
+            self.fail(
+                "provider_input",
+                path,
+                msg=f"is set from our own inputs for {self.model.id}; use those instead",
+            )
+        return None if clashes else value or None
 
 
-def _seed(raw: dict[str, Any], model: ModelSpec, out: _Collector) -> int | None:
-    seed = raw.get("seed")
-    if seed is None:
-        return None
-    if not model.inputs.takes_seed:
-        out.fail("seed", f"{model.id} does not take a seed")
-    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        out.fail("seed", "must be an integer from 0 to 4294967295")
-    else:
-        return seed
-    return None
+def _leaf_paths(value: dict[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        paths.extend(_leaf_paths(item, f"{path}.") if isinstance(item, dict) and item else [path])
+    return paths
 
 
-KNOWN_FIELDS = frozenset({"prompt", "duration", "resolution", "aspect_ratio", "seed"})
+def _overlaps(path: str, taken: set[str]) -> bool:
+    return any(path == t or t.startswith(f"{path}.") or path.startswith(f"{t}.") for t in taken)
 
 
 def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
@@ -175,29 +252,56 @@ def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
 
     Raises `InvalidInput` listing every field that is wrong and what is allowed.
     """
-    out = _Collector()
-    unknown = sorted(set(raw) - KNOWN_FIELDS)
-    for name in unknown:
-        out.fail(name, f"is not an input; inputs are: {', '.join(sorted(KNOWN_FIELDS))}")
-    prompt = _prompt(raw, model.inputs, out)
-    duration = _duration(raw, model, out)
-    size = _size(raw, model, out)
-    seed = _seed(raw, model, out)
-    if out.errors:
-        raise InvalidInput(out.errors)
-    canonical: dict[str, Any] = {"prompt": prompt}
-    if duration is not None:
-        canonical["duration"] = duration
-    if size is not None:
-        canonical["width"], canonical["height"] = size
-        canonical["aspect_ratio"] = _aspect_label(*size)
-        canonical["resolution"] = next(
-            (name for name, preset in PRESETS.items() if min(size) == min(preset)), None
-        )
-    if seed is not None:
-        canonical["seed"] = seed
-    allowed = model.inputs.durations_at.get(canonical.get("resolution") or "")
-    if allowed is not None and duration not in allowed:
+    check = _Check(model, raw)
+    inputs = model.inputs
+    for name in sorted(set(raw) - set(VOCABULARY)):
+        check.fail(name, msg=f"is not an input; inputs are: {', '.join(sorted(VOCABULARY))}")
+    canonical: dict[str, Any] = {}
+    if check.offered("prompt"):
+        assert inputs.prompt is not None
+        canonical["prompt"] = check.text("prompt", inputs.prompt.max_length, required=True)
+    if check.offered("negative_prompt"):
+        assert inputs.negative_prompt is not None
+        limit = inputs.negative_prompt.max_length
+        canonical["negative_prompt"] = check.text("negative_prompt", limit, required=False)
+    if check.offered("duration"):
+        assert inputs.duration is not None
+        canonical["duration"] = check.duration(inputs.duration)
+    aspect = check.aspect()
+    if check.offered("resolution"):
+        assert inputs.resolution is not None
+        size = check.size(inputs.resolution, aspect)
+        if size is not None:
+            canonical["width"], canonical["height"] = size
+            canonical["aspect_ratio"] = aspect_label(*size)
+            canonical["resolution"] = preset_of(size)
+    elif inputs.aspect_ratio is not None:
+        canonical["aspect_ratio"] = aspect or inputs.aspect_ratio.default
+    if check.offered("fps"):
+        assert inputs.fps is not None
+        canonical["fps"] = check.integer("fps", inputs.fps.min, inputs.fps.max, inputs.fps.choices)
+    if check.offered("seed"):
+        canonical["seed"] = check.integer("seed", 0, 2**32 - 1)
+    if check.offered("num_images"):
+        assert inputs.num_images is not None
+        count = check.integer("num_images", 1, inputs.num_images.max)
+        canonical["num_images"] = count if count != 1 else None  # 1 is the default
+    if inputs.image_url is not None:
+        canonical["image_url"] = check.image_url()
+    elif raw.get("image_url") is not None:
+        check.fail("image_url", msg=f"{model.id} does not take an image_url")
+    canonical["provider_input"] = check.provider_input()
+    if check.errors:
+        raise InvalidInput(check.errors)
+    canonical = {k: v for k, v in canonical.items() if v is not None}
+    _check_duration_at_resolution(model, canonical)
+    return canonical
+
+
+def _check_duration_at_resolution(model: ModelSpec, canonical: dict[str, Any]) -> None:
+    spec = model.inputs.duration
+    allowed = spec.only_at_resolution.get(canonical.get("resolution") or "") if spec else None
+    if allowed is not None and canonical.get("duration") not in allowed:
         seconds = ", ".join(f"{d:g}" for d in allowed)
         raise InvalidInput.at(
             "input",
@@ -205,4 +309,3 @@ def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
             msg=f"{model.id} offers {canonical['resolution']} only at {seconds} s; "
             f"ask for that duration or a lower resolution",
         )
-    return canonical

@@ -17,6 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from workers.catalog.loader import CatalogError
+from workers.catalog.registry import all_models
+from workers.cli import models
 from workers.errors import DomainError
 from workers.key import cli as keys
 from workers.prewarm import cli as prewarm
@@ -54,6 +57,8 @@ def _cmd_api(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from workers.celery_app import app
 
+    all_models()  # a mistake in the catalog (or MODELS_FILE) stops the start, not a job
+
     concurrency = args.concurrency or get_settings().worker_concurrency
     app.worker_main(
         [
@@ -75,6 +80,7 @@ def _cmd_poller(args: argparse.Namespace) -> int:
 
     from workers.job.run import poller
 
+    all_models()
     logging.basicConfig(level=args.loglevel, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +124,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from workers.cli.supervisor import supervise
     from workers.db.migrate import upgrade
 
+    all_models()  # refuse a bad MODELS_FILE once, before starting four processes on it
     upgrade()
     from workers.key import devkey
 
@@ -147,8 +154,17 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from workers.job import producer
     from workers.job.schemas import JobCreate
 
-    params: dict[str, Any] = {"prompt": args.prompt}
-    for name in ("duration", "aspect_ratio", "seed"):
+    params: dict[str, Any] = {}
+    for name in (
+        "prompt",
+        "negative_prompt",
+        "duration",
+        "aspect_ratio",
+        "fps",
+        "seed",
+        "num_images",
+        "image_url",
+    ):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if args.resolution:
@@ -298,12 +314,18 @@ def build_parser() -> argparse.ArgumentParser:
     flower.set_defaults(run=_cmd_flower)
 
     submit = sub.add_parser("submit", help="enqueue a generation job")
-    submit.add_argument("model", help="a model id, e.g. local/video (see GET /v1/models)")
-    submit.add_argument("--prompt", required=True)
+    submit.add_argument("model", help="a model id or alias, e.g. local/video (see `models`)")
+    submit.add_argument("--prompt")
+    submit.add_argument("--negative-prompt", dest="negative_prompt")
     submit.add_argument("--duration", type=float)
     submit.add_argument("--resolution", help="480p, 720p, 1080p or WIDTHxHEIGHT")
     submit.add_argument("--aspect-ratio", dest="aspect_ratio")
+    submit.add_argument("--fps", type=int)
     submit.add_argument("--seed", type=int)
+    submit.add_argument("--num-images", dest="num_images", type=int)
+    submit.add_argument(
+        "--image-url", dest="image_url", help="https URL of the image to start from"
+    )
     submit.add_argument("--priority", type=int, default=5)
     submit.add_argument("--key", help="idempotency key")
     submit.add_argument(
@@ -352,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("prewarm", help="manage the prompts pre-generated into the shared cache")
     )
     keys.add_arguments(sub.add_parser("keys", help="create, list, update and revoke API keys"))
+    models.add_arguments(sub.add_parser("models", help="the catalog of models, as a table"))
     return parser
 
 
@@ -373,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except (DomainError, keys.Unauthorized) as exc:
         print(f"error: {exc}", file=sys.stderr)
+    except CatalogError as exc:
+        print(f"error: the model catalog: {exc}", file=sys.stderr)
     except ValidationError as exc:
         for err in exc.errors():
             print(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)

@@ -47,6 +47,8 @@ def usage(
     served = and_(succeeded, or_(Job.cache_hit.is_(True), Job.joined_job_id.is_not(None)))
     generated = and_(succeeded, Job.cache_hit.is_(False), Job.joined_job_id.is_(None))
     seconds = Job.result[("video", "duration")].as_float()
+    # A job asks for `num_images` (absent: one); a video job counts its seconds instead.
+    images = func.coalesce(Job.input["num_images"].as_integer(), 1)
     query = (
         select(
             key.label("key"),
@@ -56,7 +58,7 @@ def usage(
             _count(Job.status == JobStatus.CANCELED).label("canceled"),
             _count(served).label("from_cache"),
             _sum(and_(generated, Job.kind == "video"), seconds).label("video_seconds"),
-            _count(and_(generated, Job.kind == "image")).label("images"),
+            _sum(and_(generated, Job.kind == "image"), images).label("images"),
             _sum(ended, Job.actual_cost_micros).label("spent"),
             _sum(~ended, Job.estimated_cost_micros).label("pending"),
         )
@@ -73,7 +75,7 @@ def usage(
             canceled=row.canceled,
             from_cache=row.from_cache,
             video_seconds=round(float(row.video_seconds), 2),
-            images=row.images,
+            images=int(row.images),
             spend_usd=int(row.spent) / 1_000_000,
             pending_usd=int(row.pending) / 1_000_000,
         )

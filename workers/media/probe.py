@@ -17,6 +17,7 @@ class MediaInfo:
     duration_s: float | None = None
     codec: str | None = None
     frame_count: int | None = None
+    fps: float | None = None
 
 
 class NotMedia(ValueError):
@@ -46,6 +47,7 @@ def probe(path: Path) -> MediaInfo:
                 duration_s=round(duration, 3),
                 codec=stream.codec_context.name,
                 frame_count=stream.frames,
+                fps=round(float(stream.average_rate), 3) if stream.average_rate else None,
             )
     except (av.error.FFmpegError, IndexError) as exc:
         raise NotMedia(f"{path.name} is not a readable image or video") from exc

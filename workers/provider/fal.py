@@ -20,6 +20,7 @@ from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.provider.adapter import HTTPAdapter
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
 from workers.provider.http import REQUEST_FAULT_STATUS, provider_message
+from workers.provider.outputs import dig, guess_content_type
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 APP_NAMESPACES = ("workflows", "comfy")
@@ -32,51 +33,10 @@ def app_prefix(model: str) -> str:
     return "/".join(parts[:keep])
 
 
-def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any]:
-    """Our normalized input → the model's documented input fields (§1.11).
-
-    Fields a model does not accept are dropped rather than sent: fal models validate
-    strictly and unknown fields are at best ignored.
-    """
-    inp = normalized_input
-    payload: dict[str, Any] = {"prompt": inp["prompt"]}
-    seed = inp.get("seed")
-    aspect = inp.get("aspect_ratio")
-    if model == "fal-ai/flux/schnell":
-        if inp.get("width") and inp.get("height"):
-            payload["image_size"] = {"width": int(inp["width"]), "height": int(inp["height"])}
-        elif aspect in {"16:9", "9:16", "4:3", "3:4", "1:1"}:
-            payload["image_size"] = {
-                "16:9": "landscape_16_9",
-                "9:16": "portrait_16_9",
-                "4:3": "landscape_4_3",
-                "3:4": "portrait_4_3",
-                "1:1": "square_hd",
-            }[aspect]
-        payload["output_format"] = "png"
-        payload["num_images"] = 1
-    elif model == "fal-ai/hunyuan-video":
-        if aspect in {"16:9", "9:16"}:
-            payload["aspect_ratio"] = aspect
-        if inp.get("resolution") in {"480p", "720p"}:
-            payload["resolution"] = inp["resolution"]
-        duration = inp.get("duration")
-        if duration is not None:
-            # 85 or 129 frames at 24 fps (~3.5 s or ~5.4 s): take the nearer one.
-            payload["num_frames"] = "85" if float(duration) <= 4.5 else "129"
-    elif model.startswith("fal-ai/kling-video/"):
-        duration = inp.get("duration")
-        if duration is not None:
-            payload["duration"] = "5" if float(duration) <= 7.5 else "10"
-        if aspect in {"16:9", "9:16", "1:1"}:
-            payload["aspect_ratio"] = aspect
-        seed = None  # not in kling's schema
-    elif model == "fal-ai/minimax/video-01":
-        seed = None  # prompt and prompt_optimizer only
-    # fal-ai/ltx-video (and unknown models): prompt and seed only.
-    if seed is not None:
-        payload["seed"] = int(seed)
-    return payload
+def build_payload(model: str, model_input: dict[str, Any]) -> dict[str, Any]:
+    """The request body is the model's input itself, at the top level (no wrapper). The
+    model's fields come from its catalog entry (`workers.catalog.wire`)."""
+    return dict(model_input)
 
 
 class FalProvider(HTTPAdapter):
@@ -164,11 +124,13 @@ class FalProvider(HTTPAdapter):
             error_message=self.http.redact(provider_message(_safe_json(response), response.text)),
         )
 
-    def result(self, model: str, submission: Submission) -> list[OutputFile]:
+    def result(
+        self, model: str, submission: Submission, *, output: str | None = None
+    ) -> list[OutputFile]:
         body = self.http.send_json(
             "GET", self._url(model, submission, "response_url"), headers=self._auth
         )
-        outputs = parse_outputs(body)
+        outputs = parse_outputs(body, output)
         if not outputs:
             raise PermanentProviderError(
                 message="fal: result holds no video or images", code="provider_empty_result"
@@ -199,25 +161,33 @@ class FalProvider(HTTPAdapter):
         self.http.download(output.url, dest, headers={})
 
 
-def parse_outputs(body: dict[str, Any]) -> list[OutputFile]:
-    """`video` (File) for video models, `images[]` for image models."""
+def parse_outputs(body: dict[str, Any], at: str | None = None) -> list[OutputFile]:
+    """The files of a fal result: at `at` (a dotted path, from the model's catalog entry),
+    else wherever fal's media models put them (`video`, `images`, `image`, `audio`). Each
+    is a File object (`url`, `content_type`, …) or a list of them."""
+    places = [at] if at else ["video", "images", "image", "audio"]
     files: list[OutputFile] = []
-    video = body.get("video")
-    if isinstance(video, dict) and video.get("url"):
-        files.append(
-            OutputFile(content_type=str(video.get("content_type") or "video/mp4"), url=video["url"])
-        )
-    for image in body.get("images") or []:
-        if isinstance(image, dict) and image.get("url"):
-            files.append(
-                OutputFile(
-                    content_type=str(image.get("content_type") or "image/jpeg"),
-                    url=image["url"],
-                    width=image.get("width"),
-                    height=image.get("height"),
+    for place in places:
+        found = dig(body, place)
+        for item in found if isinstance(found, list) else [found]:
+            if isinstance(item, dict) and isinstance(item.get("url"), str):
+                files.append(
+                    OutputFile(
+                        content_type=str(
+                            item.get("content_type") or guess_content_type(item["url"])
+                        ),
+                        url=item["url"],
+                        width=_int(item.get("width")),
+                        height=_int(item.get("height")),
+                    )
                 )
-            )
+            elif isinstance(item, str) and item:
+                files.append(OutputFile(content_type=guess_content_type(item), url=item))
     return files
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _safe_json(response: httpx.Response) -> dict[str, Any]:

@@ -30,35 +30,12 @@ from workers.provider.http import REQUEST_FAULT_STATUS, same_origin
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
-DURATIONS = (4, 6, 8)
 
 
-def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any]:
-    """Normalized input → `{instances: [{prompt}], parameters: {...}}`.
-
-    `seed` is dropped: the Gemini API (unlike Vertex) does not accept it for Veo.
-    1080p is only offered for 8-second clips, so asking for it fixes the duration.
-    """
-    inp = normalized_input
-    parameters: dict[str, Any] = {}
-    duration = inp.get("duration")
-    if duration is not None:
-        parameters["durationSeconds"] = next(
-            (d for d in DURATIONS if d >= float(duration)), DURATIONS[-1]
-        )
-    aspect = inp.get("aspect_ratio")
-    if aspect is None and inp.get("width") and inp.get("height"):
-        aspect = "9:16" if int(inp["height"]) > int(inp["width"]) else "16:9"
-    if aspect in {"16:9", "9:16"}:
-        parameters["aspectRatio"] = aspect
-    if inp.get("resolution") in {"720p", "1080p"}:
-        parameters["resolution"] = inp["resolution"]
-        if inp["resolution"] == "1080p":
-            parameters["durationSeconds"] = 8
-    body: dict[str, Any] = {"instances": [{"prompt": inp["prompt"]}]}
-    if parameters:
-        body["parameters"] = parameters
-    return body
+def build_payload(model: str, model_input: dict[str, Any]) -> dict[str, Any]:
+    """The request body: `{instances: [{prompt, …}], parameters: {…}}`, as the model's
+    catalog entry maps our inputs (`seed` has no place: the Gemini API refuses it)."""
+    return dict(model_input)
 
 
 class GeminiVeoProvider(HTTPAdapter):
@@ -94,7 +71,10 @@ class GeminiVeoProvider(HTTPAdapter):
     def status(self, model: str, submission: Submission) -> RemoteStatus:
         return _status_of(self._operation(submission))
 
-    def result(self, model: str, submission: Submission) -> list[OutputFile]:
+    def result(
+        self, model: str, submission: Submission, *, output: str | None = None
+    ) -> list[OutputFile]:
+        """The samples' videos (`output` does not apply: the protocol says where they are)."""
         operation = self._operation(submission)
         status = _status_of(operation)
         require_succeeded(status, provider=self.name, what="operation")

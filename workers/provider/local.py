@@ -46,24 +46,35 @@ class LocalProvider:
         duration = params.get("duration")
         if duration is None:
             pause(self.generation_s)  # stands in for the model's sampling steps
-            return Rendered([render_image(prompt, width, height, seed)], None)
+            count = int(params.get("num_images", 1))
+            images = [render_image(prompt, width, height, seed + i) for i in range(count)]
+            return Rendered(images, None)
         if on_first_frame is not None:
             on_first_frame(render_image(prompt, width, height, seed))
         pause(self.generation_s)
         return Rendered(render_keyframes(prompt, width, height, duration, seed), float(duration))
 
-    def encode(self, rendered: Rendered, workdir: Path) -> OutputFile:
+    def encode(self, rendered: Rendered, workdir: Path, fps: int | None = None) -> list[OutputFile]:
+        """One MP4 for a video (at `fps`, else the provider's own rate); one PNG per image."""
         height, width = rendered.frames[0].shape[:2]
         if rendered.duration_s is None:
-            path = workdir / "output.png"
-            encode_png(rendered.frames[0], path)
-            return OutputFile(content_type="image/png", path=path, width=width, height=height)
+            files = []
+            for index, frame in enumerate(rendered.frames):
+                name = "output" if len(rendered.frames) == 1 else f"output-{index}"
+                path = workdir / f"{name}.png"
+                encode_png(frame, path)
+                files.append(
+                    OutputFile(content_type="image/png", path=path, width=width, height=height)
+                )
+            return files
         path = workdir / "output.mp4"
-        encode_video(rendered.frames, rendered.duration_s, self.fps, path)
-        return OutputFile(
-            content_type="video/mp4",
-            path=path,
-            width=width,
-            height=height,
-            duration_s=rendered.duration_s,
-        )
+        encode_video(rendered.frames, rendered.duration_s, fps or self.fps, path)
+        return [
+            OutputFile(
+                content_type="video/mp4",
+                path=path,
+                width=width,
+                height=height,
+                duration_s=rendered.duration_s,
+            )
+        ]

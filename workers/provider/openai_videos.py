@@ -29,8 +29,6 @@ from workers.provider.http import REQUEST_FAULT_STATUS, same_origin
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# The SDK's literal lists 4/8/12; the current guide adds 16 and 20 for both models.
-SECONDS = (4, 8, 12, 16, 20)
 # `created_at` comes from OpenAI's clock; a lookup also accepts videos up to this much older
 # than asked, so a fast local clock cannot hide our own submission.
 CLOCK_SKEW = timedelta(seconds=60)
@@ -39,27 +37,10 @@ ECHOED = ("prompt", "seconds", "size")
 MAX_LIST_PAGES = 50  # past this a lookup errors rather than answer from a partial read
 
 
-def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any]:
-    """Normalized input → `prompt`, `model`, `seconds` (string), `size` ("WxH")."""
-    inp = normalized_input
-    payload: dict[str, Any] = {"prompt": inp["prompt"], "model": model}
-    duration = inp.get("duration")
-    if duration is not None:
-        # The shortest allowed clip that is at least as long as asked (capped at the maximum).
-        payload["seconds"] = str(next((s for s in SECONDS if s >= float(duration)), SECONDS[-1]))
-    width, height = inp.get("width"), inp.get("height")
-    aspect = inp.get("aspect_ratio")
-    portrait: bool | None = None
-    if width and height:
-        portrait = int(height) > int(width)
-    elif isinstance(aspect, str) and ":" in aspect:
-        w, h = (float(x) for x in aspect.split(":", 1))
-        portrait = h > w
-    if portrait is not None or inp.get("resolution"):
-        big = inp.get("resolution") == "1080p" and model.startswith("sora-2-pro")
-        long_side, short_side = (1920, 1080) if big else (1280, 720)
-        payload["size"] = f"{short_side}x{long_side}" if portrait else f"{long_side}x{short_side}"
-    return payload
+def build_payload(model: str, model_input: dict[str, Any]) -> dict[str, Any]:
+    """The create fields: the model's own (`prompt`, `seconds`, `size`, as its catalog
+    entry maps them) and `model`, which is always ours."""
+    return {**model_input, "model": model}
 
 
 class OpenAIVideosProvider(HTTPAdapter):
@@ -71,7 +52,7 @@ class OpenAIVideosProvider(HTTPAdapter):
 
     def submit(self, model: str, payload: dict[str, Any]) -> Submission:
         """Create once. The SDK retries this POST with no idempotency key; we do not retry."""
-        fields = {**payload, "model": payload.get("model", model)}
+        fields = {**payload, "model": model}
         # (None, value) parts make httpx send multipart/form-data without any file.
         files = {k: (None, str(v)) for k, v in fields.items() if v is not None}
         body = self.http.send_json(
@@ -138,7 +119,10 @@ class OpenAIVideosProvider(HTTPAdapter):
     def status(self, model: str, submission: Submission) -> RemoteStatus:
         return _status_of(self._retrieve(submission))
 
-    def result(self, model: str, submission: Submission) -> list[OutputFile]:
+    def result(
+        self, model: str, submission: Submission, *, output: str | None = None
+    ) -> list[OutputFile]:
+        """The one video of the content endpoint (`output` does not apply)."""
         video = self._retrieve(submission)
         status = _status_of(video)
         require_succeeded(status, provider=self.name, what="video")

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.provider.adapter import HTTPAdapter, require_succeeded
 from workers.provider.base import OutputFile, RemoteState, RemoteStatus, Submission
 from workers.provider.http import same_origin
+from workers.provider.outputs import dig, guess_content_type
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 STATES = {
@@ -45,18 +45,10 @@ CLOCK_SKEW = timedelta(seconds=60)
 MAX_LIST_PAGES = 50
 
 
-def build_payload(model: str, normalized_input: dict[str, Any]) -> dict[str, Any]:
-    """Normalized input → the prediction `input` object.
-
-    Replicate models are community schemas with no shared contract; the common names
-    (`prompt`, `seed`, `aspect_ratio`, `duration`, `resolution`, `width`, `height`) are
-    the ones most video and image models use, so they pass through unchanged.
-    """
-    keys = ("prompt", "seed", "aspect_ratio", "duration", "resolution", "width", "height")
-    payload = {k: normalized_input[k] for k in keys if normalized_input.get(k) is not None}
-    if "duration" in payload:
-        payload["duration"] = round(float(payload["duration"]))
-    return payload
+def build_payload(model: str, model_input: dict[str, Any]) -> dict[str, Any]:
+    """The prediction's `input` object: the model's own fields, as its catalog entry maps
+    them (`workers.catalog.wire`); `submit` wraps it."""
+    return dict(model_input)
 
 
 class ReplicateProvider(HTTPAdapter):
@@ -121,14 +113,19 @@ class ReplicateProvider(HTTPAdapter):
     def status(self, model: str, submission: Submission) -> RemoteStatus:
         return _status_of(self._get(submission))
 
-    def result(self, model: str, submission: Submission) -> list[OutputFile]:
+    def result(
+        self, model: str, submission: Submission, *, output: str | None = None
+    ) -> list[OutputFile]:
+        """The URLs at `output` in the prediction (default `output`: one URL or a list)."""
         prediction = self._get(submission)
         status = _status_of(prediction)
         require_succeeded(status, provider=self.name, what="prediction")
-        output = prediction.get("output")
-        urls = [output] if isinstance(output, str) else output if isinstance(output, list) else []
+        found = dig(prediction, output or "output")
+        urls = [found] if isinstance(found, str) else found if isinstance(found, list) else []
         files = [
-            OutputFile(content_type=_content_type(u), url=u) for u in urls if isinstance(u, str)
+            OutputFile(content_type=guess_content_type(u), url=u)
+            for u in urls
+            if isinstance(u, str)
         ]
         if not files:
             # `data_removed` predictions lose their output after an hour (§2.4).
@@ -195,11 +192,6 @@ def _utc(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _content_type(url: str) -> str:
-    guessed, _ = mimetypes.guess_type(url.split("?", 1)[0])
-    return guessed or "application/octet-stream"
 
 
 def _status_of(prediction: dict[str, Any]) -> RemoteStatus:

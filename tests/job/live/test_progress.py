@@ -45,12 +45,12 @@ class TestMessages:
         assert message["seq"] == 3
 
     def test_the_seeds_message_types_for_each_ending(self) -> None:
-        image = {"image": {"url": "http://x/media/a.png"}}
-        done = from_durable(durable(9, "succeeded", result=image))
+        images = {"images": [{"url": "http://x/media/a.png"}, {"url": "http://x/media/b.png"}]}
+        done = from_durable(durable(9, "succeeded", result=images))
         assert (done["type"], done["image_urls"], done["result"]) == (
             "complete",
-            ["http://x/media/a.png"],
-            image,
+            ["http://x/media/a.png", "http://x/media/b.png"],
+            images,
         )
         video = from_durable(durable(9, "succeeded", result={"video": {"url": "v.mp4"}}))
         assert video["video_url"] == "v.mp4"

@@ -78,8 +78,6 @@ def media_urls(payload: dict[str, Any]) -> dict[str, Any]:
         urls["video_url"] = result["video"]["url"]
     if "images" in result:
         urls["image_urls"] = [image["url"] for image in result["images"]]
-    elif "image" in result:
-        urls["image_urls"] = [result["image"]["url"]]
     if "audio" in result:
         urls["audio_url"] = result["audio"]["url"]
     return urls

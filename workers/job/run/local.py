@@ -71,13 +71,13 @@ class _LocalRun:
             rendered = provider.generate(spec.id, attempt.input, on_first_frame=self._first_frame)
         self._finished(Phase.GENERATION)
         with tempfile.TemporaryDirectory(prefix="abstrakt-") as workdir:
-            output = provider.encode(rendered, Path(workdir))
-            assert output.path is not None
-            info = probe(output.path)  # the file's true shape, not what the renderer meant
+            outputs = provider.encode(rendered, Path(workdir), fps=attempt.input.get("fps"))
+            # Each file's true shape, not what the renderer meant.
+            files = [(output.path, probe(output.path)) for output in outputs if output.path]
             crash_point("while_encoding")
             self._finished(Phase.ENCODING)
             crash_point("while_uploading")
-            result = store_output(attempt.job_id, output.path, info)
+            result = store_output(attempt.job_id, files)
             started_at, duration_ms = self.clock.lap()
         with session_scope() as session:
             if not attempt_state.succeed(

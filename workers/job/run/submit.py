@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from workers.catalog.registry import get_model
+from workers.catalog.wire import to_wire
 from workers.db.engine import session_scope
 from workers.job.run import AttemptLost
 from workers.job.run.crash import crash_point
@@ -37,7 +38,7 @@ def submit_hosted(attempt: Attempt) -> None:
         with session_scope() as session:
             hosted.resume_waiting(session, attempt, first_poll_in_s=0.0)
         return
-    payload = adapter.build_payload(spec.provider_model, attempt.input)
+    payload = adapter.build_payload(spec.provider_model, to_wire(spec, attempt.input))
     with session_scope() as session:
         earlier_intent = hosted.intent_time(session, attempt.job_id)
         if not hosted.record_intent(session, attempt):

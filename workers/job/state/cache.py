@@ -35,6 +35,7 @@ from workers.cache.keys import SHARED, read_scopes, request_key, write_scope
 from workers.cache.readthrough import Cached
 from workers.cache.service import Found
 from workers.db.base import utcnow
+from workers.job import results
 from workers.job.models import Job, Phase, Source
 from workers.job.state import (
     phases,
@@ -87,11 +88,11 @@ def mark_hit(session: Session, job: Job, cached: Cached, started: float) -> None
     or queued (a result appeared while it was being added)."""
     elapsed_ms = (time.perf_counter() - started) * 1000
     job.cache_hit = True
-    job.result = cached.result
+    job.result = results.current(cached.result)
     job.enqueued_at = None
     job.started_at = job.created_at
     phases.record(session, job, Phase.CACHE_LOOKUP, job.created_at, elapsed_ms)
-    payload: dict[str, Any] = {"result": cached.result, "cache_hit": True}
+    payload: dict[str, Any] = {"result": job.result, "cache_hit": True}
     if cached.job_id is not None:
         payload["from_job_id"] = str(cached.job_id)
     transitions.transition(

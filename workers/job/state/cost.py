@@ -7,7 +7,8 @@ set by `ended.job_ended` in the transaction that ends the job, is decided so:
 - a cache hit costs 0, and so does a job joined to an identical one in flight: nothing
   was generated for it (its leader's cost counts the generation once);
 - a job that succeeded costs its output, measured on the stored file (a video's real
-  duration, an image's real size), at the model's price;
+  duration, an image's real size), at the model's price; a model that makes more than
+  asked, cut to the asked length by us, costs what it made (`pricing.price_job`);
 - a failed or canceled job costs 0, unless the provider was billing it: the provider had
   finished (`submit_state` completed: the output existed and was charged, even if the
   job then failed fetching or storing it), or it had accepted the request and its price
@@ -24,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from workers.catalog.models import ModelSpec
-from workers.catalog.pricing import MICRO, Cost, Output, compute, effective_price
+from workers.catalog.pricing import MICRO, Cost, Output, effective_price, price_job
 from workers.catalog.registry import get_model
 from workers.errors import InvalidInput
 from workers.job.models import Job
@@ -39,7 +40,7 @@ def set_estimate(job: Job, spec: ModelSpec) -> None:
     apply (an override the API's start check did not see) leaves no estimate, not an
     error: the job itself is fine."""
     try:
-        estimate = compute(effective_price(spec), job.input)
+        estimate = price_job(spec, job.input)
     except ValueError as exc:
         log.warning("cost.no_estimate model=%s reason=%s", spec.id, exc)
         job.cost_basis = f"no estimate: {exc}"
@@ -84,16 +85,15 @@ def actual_cost(job: Job) -> Cost:
             (job.estimated_cost_micros or 0) * MICRO,
             f"{job.model} is no longer in the catalog: the estimate stands",
         )
-    price = effective_price(spec)
     status = job.job_status
     if status is JobStatus.SUCCEEDED:
-        return compute(price, job.input, output_of(job.result))
+        return price_job(spec, job.input, output_of(job.result))
     stage = job.submit_stage
     if stage is SubmitState.COMPLETED:
-        billed = compute(price, job.input)
+        billed = price_job(spec, job.input)
         return Cost(billed.usd, f"the provider finished before the job {status}: {billed.basis}")
-    if stage is SubmitState.SUBMITTED and price.charges_failures:
-        billed = compute(price, job.input)
+    if stage is SubmitState.SUBMITTED and effective_price(spec).charges_failures:
+        billed = price_job(spec, job.input)
         return Cost(
             billed.usd, f"{spec.provider} bills requests it accepted that {status}: {billed.basis}"
         )
@@ -102,13 +102,20 @@ def actual_cost(job: Job) -> Cost:
 
 def output_of(result: dict[str, Any] | None) -> Output | None:
     """The measured output in a job's stored result (`workers.job.run.output`)."""
-    for kind in ("video", "audio", "image"):
-        media = (result or {}).get(kind)
+    result = result or {}
+    for kind in ("video", "audio"):
+        media = result.get(kind)
         if isinstance(media, dict):
             duration = media.get("duration")
             return Output(
-                seconds=float(duration) if kind != "image" and duration is not None else None,
+                seconds=float(duration) if duration is not None else None,
                 width=media.get("width"),
                 height=media.get("height"),
             )
+    images = result.get("images")
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        # Each image of one request has the size asked; the first stands for all.
+        return Output(
+            width=images[0].get("width"), height=images[0].get("height"), count=len(images)
+        )
     return None

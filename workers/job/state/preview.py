@@ -23,7 +23,7 @@ def announce(session: Session, preview: Job) -> None:
     if parent is None or parent.job_status.is_terminal:
         return
     if preview.job_status is JobStatus.SUCCEEDED and preview.result:
-        image = preview.result.get("image") or (preview.result.get("images") or [{}])[0]
+        image = preview.result["images"][0]
         append_event(
             session,
             parent,

@@ -11,12 +11,11 @@ from workers.storage import get_storage
 
 
 def images_of(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The result's images: `result["images"]` (a list), or the older single `image`."""
+    """The result's images (`result["images"]`, always a list)."""
     images = result.get("images")
-    if isinstance(images, list):
-        return [image for image in images if isinstance(image, dict)]
-    image = result.get("image")
-    return [image] if isinstance(image, dict) else []
+    return (
+        [image for image in images if isinstance(image, dict)] if isinstance(images, list) else []
+    )
 
 
 def image_data(result: dict[str, Any], response_format: ResponseFormat) -> list[dict[str, str]]:

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import all_models, get_model
-from workers.catalog.validation import KNOWN_FIELDS
 from workers.errors import FieldError, InvalidInput
 from workers.job.schemas import JobCreate
 from workers.media.formats import MediaKind
@@ -122,7 +121,7 @@ def _seconds(value: Any) -> float | None:
     return int(seconds) if seconds.is_integer() else seconds
 
 
-def _reference(value: Any) -> str | None:
+def _reference(value: Any, spec: ModelSpec) -> str | None:
     """`input_reference` as an image URL. An uploaded file (or an OpenAI `file_id`) is
     refused: nothing here stores uploads for it yet."""
     if value is None:
@@ -134,11 +133,12 @@ def _reference(value: Any) -> str | None:
             'give it as {"image_url": "https://…"}; uploaded files and file ids are not '
             "supported by this server",
         )
-    if "image_url" not in KNOWN_FIELDS:
+    if spec.inputs.image_url is None:
+        takers = [m.id for m in all_models() if m.kind == spec.kind and m.inputs.image_url]
         raise _refuse(
             "input_reference",
-            "no model of this server takes a reference image yet (image-to-video); "
-            "send the prompt alone",
+            f"{spec.id} takes no reference image (image-to-video models: "
+            f"{', '.join(takers) or 'none here yet'}); send the prompt alone",
         )
     return url
 
@@ -152,7 +152,7 @@ def video_request(fields: Mapping[str, Any], *, idempotency_key: str | None = No
         input_["duration"] = seconds
     if (size := _size(fields.get("size"))) is not None:
         input_["resolution"] = size
-    if (reference := _reference(fields.get("input_reference"))) is not None:
+    if (reference := _reference(fields.get("input_reference"), spec)) is not None:
         input_["image_url"] = reference
     return _job(spec.id, input_, idempotency_key)
 
@@ -176,9 +176,7 @@ def image_request(fields: Mapping[str, Any], *, idempotency_key: str | None = No
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise _refuse("n", f"must be a whole number of images, 1 or more; got {n!r}")
     if n is not None and n > 1:
-        if "num_images" not in KNOWN_FIELDS:
-            raise _refuse("n", "this server makes one image per request; ask again for more")
-        input_["num_images"] = n
+        input_["num_images"] = n  # the model's limit is the catalog's: a refusal names `n`
     response_format: ResponseFormat
     match fields.get("response_format"):
         case None | "url":
