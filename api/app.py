@@ -13,6 +13,8 @@ from api.live import lifespan
 from api.media import MediaFiles
 from api.routes import (
     batches,
+    callbacks,
+    files,
     health,
     job_events,
     job_webhooks,
@@ -46,13 +48,17 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     warn_if_disabled()
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/files": (settings.max_upload_bytes, "MAX_UPLOAD_BYTES")},
+    )
     app.add_middleware(RateLimitHeaders)
     # Every route but /healthz and /playground needs a key; routes that need its owner ask
     # for it too (the dependency runs once per request either way).
     # Each group's error statuses are documented in the schema (api/responses.py).
     keyed = [Depends(current_caller)]
-    for router in (jobs, batches, job_events, models, providers, prewarm, usage):
+    for router in (jobs, batches, files, job_events, models, providers, prewarm, usage):
         app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     # OpenAI's shape of the same jobs (videos, images); errors in OpenAI's shape there only.
     for router in (openai_videos, openai_images):
@@ -60,6 +66,8 @@ def create_app() -> FastAPI:
     for router in (job_webhooks, webhooks):
         app.include_router(router.router, dependencies=keyed, responses=responses.KEYED)
     app.include_router(health.router, responses=responses.OPEN)
+    # providers call these; the token in the path and their signature are the proof
+    app.include_router(callbacks.router)
     app.include_router(stream.router)  # the key comes in a message or the upgrade's header
     # the page asks for the key its calls send
     app.include_router(playground.router, responses=responses.OPEN)

@@ -13,17 +13,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    """`max_bytes` for every path but those `larger` names (uploads), each with its own
+    limit and the setting that sets it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: dict[str, tuple[int, str]] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.larger.get(scope["path"], (self.max_bytes, "MAX_BODY_BYTES"))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit, setting)
             return
         seen = 0
         refused = False
@@ -33,10 +44,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # Answer now and tell the app the client is gone: it stops reading.
                     refused = True
-                    await self._refuse(send)
+                    await self._refuse(send, limit, setting)
                     return {"type": "http.disconnect"}
             return message
 
@@ -50,9 +61,9 @@ class BodySizeLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int, setting: str) -> None:
         body = json.dumps(
-            {"detail": f"the request body is larger than {self.max_bytes} bytes (MAX_BODY_BYTES)"}
+            {"detail": f"the request body is larger than {limit} bytes ({setting})"}
         ).encode()
         await send(
             {

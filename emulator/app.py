@@ -6,6 +6,8 @@ Control endpoints (no auth):
 - `POST /_emulator/reset`        forget jobs, counters and runtime config changes
 - `GET  /_emulator/submissions`  `{"submissions": {model: jobs created}, "attempts": {model:
                                   submit requests received, faulted ones included}, "total": n}`
+- `GET  /_emulator/callbacks`    every callback sent: provider, request id, status it got
+- `GET  /_emulator/fal/jwks.json` the public key fal callbacks are signed with
 - `GET  /_files/<file>`          public media for fal and Replicate jobs (their CDNs are public)
 """
 
@@ -54,6 +56,12 @@ def create_app(config: EmulatorConfig | None = None, *, media_dir: Path | None =
             }
         )
 
+    async def callbacks(request: Request) -> Response:
+        return JSONResponse({"callbacks": list(ctx.signer.log)})
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(ctx.signer.jwks())
+
     async def public_file(request: Request) -> Response:
         stem = request.path_params["name"].split(".", 1)[0]
         file_id, _, index = stem.partition("-")
@@ -71,6 +79,8 @@ def create_app(config: EmulatorConfig | None = None, *, media_dir: Path | None =
         Route("/_emulator/config", set_config, methods=["POST"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/submissions", submissions, methods=["GET"]),
+        Route("/_emulator/callbacks", callbacks, methods=["GET"]),
+        Route("/_emulator/fal/jwks.json", jwks, methods=["GET"]),
         Route("/_files/{name}", public_file, methods=["GET"]),
         *replicate.routes(ctx),
         *openai.routes(ctx),

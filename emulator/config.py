@@ -11,7 +11,10 @@ every model; with `model` it overrides only that model (fields left out keep inh
      "timeout_s": 30,                       # how long a "timeout" fault holds the response
      "fail_rate": 0.0,                      # probability that a submitted job fails at the end
      "fps": 24,                             # frame rate of rendered videos
-     "media_scale": 1.0}                    # fraction of the real size media is rendered at
+     "media_scale": 1.0,                    # fraction of the real size media is rendered at
+     "callback_delay_s": 0,                 # a callback is sent this long after the job ends
+     "callback_loss_rate": 0.0,             # probability that a callback is never sent
+     "callback_duplicates": 0}              # extra copies of each callback sent
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ class ModelSettings:
     # Rendered media is this fraction of the model's real size: load tests keep thousands of
     # jobs cheap to render on a small machine, the protocol unchanged.
     media_scale: float = 1.0
+    # Callbacks to jobs submitted with one (emulator/callbacks.py).
+    callback_delay_s: float = 0.0
+    callback_loss_rate: float = 0.0
+    callback_duplicates: int = 0
 
     def updated(self, changes: dict[str, Any]) -> ModelSettings:
         """A copy with `changes` applied; raises ValueError naming a bad field."""
@@ -70,7 +77,7 @@ class ModelSettings:
                 if isinstance(value, str):
                     value = [v for v in value.split(",") if v]
                 values[name] = tuple(FaultKind(str(v)) for v in value)
-            elif name == "fps":
+            elif name in ("fps", "callback_duplicates"):
                 values[name] = int(value)
             else:
                 number = float(value)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from emulator.callbacks import Signer
 from emulator.config import (
     EARLY_FAULTS,
     FAIL_MARKER,
@@ -58,6 +59,7 @@ class Context:
         self.config = config
         self.initial = (config.defaults, {k: dict(v) for k, v in config.overrides.items()})
         self.store = Store()
+        self.signer = Signer()
         self.rng = random.Random(config.seed)
         self.media_dir = media_dir or Path(tempfile.mkdtemp(prefix="abstrakt-emulator-"))
 
@@ -65,6 +67,7 @@ class Context:
         self.config.defaults, overrides = self.initial
         self.config.overrides = {k: dict(v) for k, v in overrides.items()}
         self.store.reset()
+        self.signer.reset()
 
     def key_ok(self, key: str | None) -> bool:
         if not key:
@@ -98,6 +101,20 @@ class Context:
         )
         self.store.add(job)
         return job
+
+    def call_back(self, job: Job, url: str, body: Callable[[], dict[str, Any]]) -> None:
+        """Call `url` when `job` ends, with the model's callback delay, loss and copies."""
+        settings = self.config.for_model(job.model)
+        self.signer.schedule(
+            provider=job.provider,
+            job=job,
+            url=url,
+            clock=self.store.clock,
+            delay_s=settings.callback_delay_s,
+            lost=self.rng.random() < settings.callback_loss_rate,
+            copies=settings.callback_duplicates,
+            body=body,
+        )
 
     def pick_fault(self, model: str) -> FaultKind | None:
         settings = self.config.for_model(model)

@@ -7,6 +7,7 @@ After a cancel the request also reaches COMPLETED, with error_type `request_canc
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -77,10 +78,16 @@ def routes(ctx: Context) -> list[Route]:
             schema = schema_for("fal", model)
             if schema is not None and (problems := check(schema, payload)):
                 return invalid(problems)
-            if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
+            # A model with a schema says itself whether it needs a prompt (an upscaler has
+            # none); one without is assumed to, as every fal model did before.
+            needs_prompt = schema is None
+            if not isinstance(payload, dict) or (
+                needs_prompt and not isinstance(payload.get("prompt"), str)
+            ):
                 detail = [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]
                 return JSONResponse({"detail": detail}, status_code=422)
-            if REJECT_MARKER in payload["prompt"]:
+            prompt = str(payload.get("prompt") or "")
+            if REJECT_MARKER in prompt:
                 detail = [
                     {
                         "loc": ["body", "prompt"],
@@ -90,7 +97,7 @@ def routes(ctx: Context) -> list[Route]:
                 ]
                 return JSONResponse({"detail": detail}, status_code=422)
             checked = payload if schema is not None else None
-            job = ctx.new_job("fal", model, payload, payload["prompt"], body=checked)
+            job = ctx.new_job("fal", model, payload, prompt, body=checked)
             body = {
                 "request_id": job.id,
                 "gateway_request_id": job.id,
@@ -98,6 +105,8 @@ def routes(ctx: Context) -> list[Route]:
                 "queue_position": ctx.store.queue_position(job),
                 **_urls(request, job),
             }
+            if webhook := request.query_params.get("fal_webhook"):
+                ctx.call_back(job, webhook, lambda: callback_body(request, job))
             return JSONResponse(body, headers={"x-fal-request-id": job.id})
 
         return await ctx.guarded(model, error, produce)
@@ -139,7 +148,13 @@ def routes(ctx: Context) -> list[Route]:
         spec = ctx.spec(job)
         urls = file_urls(request, job, spec)
         seed = job.input.get("seed", 42)
-        if spec.kind == "image":
+        schema = schema_for("fal", job.model)
+        answer = schema.output.get("answer") if schema is not None else None
+        if spec.kind == "image" and answer == "image":
+            # One image, under `image` (upscalers, background removal).
+            image: dict[str, Any] = {"url": urls[0], "width": spec.width, "height": spec.height}
+            body: dict[str, Any] = {"image": image | {"content_type": spec.content_type}}
+        elif spec.kind == "image":
             images = [
                 {"url": url, "width": spec.width, "height": spec.height}
                 | {"content_type": spec.content_type}
@@ -160,6 +175,16 @@ def routes(ctx: Context) -> list[Route]:
             }
             body = {"video": video, "seed": seed}
         return JSONResponse(body, headers={"x-fal-request-id": job.id})
+
+    def callback_body(request: Request, job: Job) -> dict[str, Any]:
+        """fal's webhook body: `status` OK with the result as `payload`, or ERROR."""
+        result = result_body(request, job)
+        payload = json.loads(bytes(result.body))
+        body: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if result.status_code == 200:
+            return body | {"status": "OK", "payload": payload}
+        message = str(payload.get("detail") or "request failed")
+        return body | {"status": "ERROR", "error": message, "payload": payload}
 
     async def dispatch(request: Request) -> Response:
         if (denied := authorized(request)) is not None:

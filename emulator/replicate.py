@@ -156,6 +156,10 @@ def routes(ctx: Context) -> list[Route]:
             checked = inp if schema is not None else None
             prompt = str(inp.get("prompt", ""))
             job = ctx.new_job("replicate", model, record, prompt, body=checked)
+            webhook = payload.get("webhook")
+            events = payload.get("webhook_events_filter") or ["completed"]
+            if isinstance(webhook, str) and webhook and "completed" in events:
+                ctx.call_back(job, webhook, lambda: prediction(request, job))
             return JSONResponse(prediction(request, job), status_code=201)
 
         return await ctx.guarded(model, error, produce)
@@ -238,7 +242,13 @@ def routes(ctx: Context) -> list[Route]:
         # A list belongs to no model, so the default settings' faults apply to it.
         return await ctx.guarded("", error, produce)
 
+    async def webhook_secret(request: Request) -> Response:
+        if (denied := authorized(request)) is not None:
+            return denied
+        return JSONResponse({"key": ctx.signer.replicate_secret})
+
     return [
+        Route("/v1/webhooks/default/secret", webhook_secret, methods=["GET"]),
         Route("/v1/models/{owner}/{name}/predictions", create_for_model, methods=["POST"]),
         Route("/v1/predictions", create_with_version, methods=["POST"]),
         Route("/v1/predictions", list_predictions, methods=["GET"]),

@@ -152,4 +152,5 @@ def _duration(rule: dict[str, Any], body: dict[str, Any]) -> float:
     if "frames" in rule:
         frames = _at(body, rule["frames"]) or rule["default"]
         return round(int(frames) / float(rule["fps"]), 3)
-    return float(_at(body, rule["seconds"]) or rule["default"])
+    value = _at(body, rule["seconds"]) or rule["default"]
+    return float(str(value).removesuffix("s"))  # fal's Veo spells seconds "8s"

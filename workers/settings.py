@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     poll_min_interval_s: float = Field(default=0.5, gt=0)
     poll_max_interval_s: float = Field(default=10.0, gt=0)
     poller_concurrency: int = Field(default=32, ge=1)
+    # Providers' callbacks in (workers/job/callback/): with PROVIDER_CALLBACKS on,
+    # PUBLIC_BASE_URL must be reachable by the providers; fal and Replicate jobs are then
+    # submitted with a callback to /v1/callbacks/<provider>/<token>, the token an HMAC of the
+    # job id under CALLBACK_SECRET. The poller remains the fallback and checks such a job at
+    # most every `callback_poll_interval_s`. fal's public keys come from FAL_JWKS_URL
+    # (cached `fal_jwks_cache_s`); Replicate's signing secret (`whsec_…`, from its
+    # `GET /v1/webhooks/default/secret`) is REPLICATE_WEBHOOK_SECRET.
+    provider_callbacks: bool = False
+    callback_secret: SecretStr = SecretStr("")
+    callback_poll_interval_s: float = Field(default=60.0, gt=0)
+    callback_max_age_s: float = Field(default=300.0, gt=0)
+    fal_jwks_url: str = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+    fal_jwks_cache_s: float = Field(default=86400.0, ge=0)
+    replicate_webhook_secret: SecretStr = SecretStr("")
     # A client-side give-up: a hosted job not finished after this long is canceled at the
     # provider and fails with `provider_timeout`.
     hosted_job_deadline_s: float = Field(default=1800.0, gt=0)
@@ -214,6 +228,9 @@ class Settings(BaseSettings):
     # item starts as one ends, so a large batch never fills the queue ahead of other work.
     batch_window: int = Field(default=4, ge=1, le=1000)
 
+    # The largest file `POST /v1/files` takes (an image to start from).
+    max_upload_bytes: int = Field(default=20_000_000, ge=1024)
+
     # The built-in local provider's simulated latencies, so every phase is measurable.
     local_model_loading_s: float = Field(default=0.2, ge=0)
     local_generation_s: float = Field(default=0.3, ge=0)
@@ -229,6 +246,8 @@ class Settings(BaseSettings):
             self.storage_dir = self.var_dir / "media"
         if self.models_file == Path(""):  # MODELS_FILE= in .env: none
             self.models_file = None
+        if self.provider_callbacks and not self.callback_secret.get_secret_value():
+            raise ValueError("PROVIDER_CALLBACKS needs CALLBACK_SECRET (the callback tokens' key)")
         if self.broker_visibility_timeout_s <= self.task_time_limit_s:
             raise ValueError(
                 "BROKER_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S, or Redis re-delivers "

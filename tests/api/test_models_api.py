@@ -42,14 +42,32 @@ class TestListModels:
     @pytest.mark.parametrize(
         ("filters", "expected"),
         [
-            ({"kind": "image", "provider": "fal"}, {"fal-ai/flux/schnell"}),
+            (
+                {"kind": "image", "provider": "fal"},
+                {
+                    "fal-ai/flux/schnell",
+                    "fal-ai/flux/dev",
+                    "fal-ai/flux/dev/image-to-image",
+                    "fal-ai/fast-sdxl",
+                    "fal-ai/stable-diffusion-v3-medium",
+                    "fal-ai/ideogram/v2",
+                    "fal-ai/esrgan",
+                    "fal-ai/imageutils/rembg",
+                },
+            ),
             (
                 {"task": "text-to-image", "tier": "fast"},
-                {"local/image", "fal-ai/flux/schnell", "black-forest-labs/flux-schnell"},
+                {
+                    "local/image",
+                    "fal-ai/flux/schnell",
+                    "fal-ai/fast-sdxl",
+                    "black-forest-labs/flux-schnell",
+                },
             ),
-            ({"provider": "gemini"}, {"veo-3.1"}),
+            ({"provider": "gemini"}, {"veo-3.1", "veo-3.1-fast"}),
             ({"tier": "quality", "provider": "openai"}, {"sora-2-pro"}),
-            ({"task": "upscale"}, set()),
+            ({"task": "upscale"}, {"fal-ai/esrgan"}),
+            ({"task": "interpolate"}, {"fal-ai/rife/video"}),
         ],
     )
     def test_filters(self, client: TestClient, filters: dict[str, str], expected: set[str]) -> None:

@@ -28,7 +28,16 @@ def price_of(model: str) -> Price:
 
 
 def canonical(model: str, **raw: object) -> dict[str, object]:
-    return normalize_input(get_model(model), {"prompt": "a lighthouse at dusk", **raw})
+    """A request for `model`: a prompt, and the image or video it starts from."""
+    spec = get_model(model)
+    sample: dict[str, object] = {}
+    if spec.inputs.prompt is not None:
+        sample["prompt"] = "a lighthouse at dusk"
+    if spec.inputs.image_url is not None:
+        sample["image_url"] = "https://example.com/a.png"
+    if spec.inputs.video_url is not None:
+        sample["video_url"] = "https://example.com/a.mp4"
+    return normalize_input(spec, {**sample, **raw})
 
 
 class TestPerSecond:

@@ -316,3 +316,50 @@ class TestProviderInput:
         with pytest.raises(InvalidInput) as caught:
             normalize_input(get_model(model), {"prompt": "x", "provider_input": provider_input})
         assert [(e.loc, e.msg) for e in caught.value.errors] == [(loc, message)]
+
+
+class TestTheSeedsModelsLimits:
+    """Each new model's 422s name the field and what that model allows."""
+
+    @pytest.mark.parametrize(
+        ("model", "raw", "field", "message"),
+        [
+            (
+                "kling-2.6",
+                {"prompt": "x", "duration": 7},
+                "duration",
+                "7 s is not offered by fal-ai/kling-video/v2.6/pro/text-to-video; allowed: 5, 10",
+            ),
+            (
+                "kling-2.6-i2v",
+                {"prompt": "x"},
+                "image_url",
+                "is required: the https URL of the image to start from",
+            ),
+            (
+                "fal-ai/veo3.1",
+                {"prompt": "x", "aspect_ratio": "1:1"},
+                "aspect_ratio",
+                None,
+            ),
+            ("ideogram", {"prompt": "x", "num_images": 2}, "num_images", None),
+            ("esrgan", {"image_url": "https://x/a.png", "prompt": "sharper"}, "prompt", None),
+            ("rife", {}, "video_url", "is required: the https URL of the video to start from"),
+            (
+                "rife",
+                {"video_url": "http://x/a.mp4"},
+                "video_url",
+                "must be an https URL of a video",
+            ),
+            ("remove-background", {"video_url": "https://x/a.mp4"}, "video_url", None),
+        ],
+    )
+    def test_refused_with_the_field_named(
+        self, model: str, raw: dict[str, Any], field: str, message: str | None
+    ) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            normalize_input(get_model(model), raw)
+        found = {e.loc: e.msg for e in caught.value.errors}
+        assert ("input", field) in found, found
+        if message is not None:
+            assert found[("input", field)] == message

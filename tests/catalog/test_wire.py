@@ -18,6 +18,9 @@ def wire(model: str, raw: dict[str, Any]) -> dict[str, Any]:
     return to_wire(spec, normalize_input(spec, raw))
 
 
+IMAGE = "https://example.com/a.png"
+VIDEO = "https://example.com/a.mp4"
+
 # (model, what a caller writes, what the provider receives), each as its schema documents.
 DOCUMENTED = [
     # LTX on fal takes no length: it makes ~5 s, which the job cuts to the asked 3 s.
@@ -93,6 +96,110 @@ DOCUMENTED = [
         {"prompt": "a teapot", "num_images": 3, "aspect_ratio": "16:9"},
         {"prompt": "a teapot", "aspect_ratio": "16:9", "num_outputs": 3},
     ),
+    # Veo 3.1 Fast on the Gemini API: the same request as Veo 3.1.
+    (
+        "veo-3.1-fast",
+        {"prompt": "a city", "duration": 6, "aspect_ratio": "9:16"},
+        {
+            "instances": [{"prompt": "a city"}],
+            "parameters": {"durationSeconds": 6, "resolution": "720p", "aspectRatio": "9:16"},
+        },
+    ),
+    # Kling 2.6 Pro on fal: duration the string "5" or "10", as Kling 1.0.
+    (
+        "kling-2.6",
+        {"prompt": "a fox", "duration": 10, "aspect_ratio": "9:16", "negative_prompt": "rain"},
+        {"prompt": "a fox", "negative_prompt": "rain", "duration": "10", "aspect_ratio": "9:16"},
+    ),
+    # Kling 2.6 image-to-video: the image goes in `start_image_url`.
+    (
+        "kling-2.6-i2v",
+        {"prompt": "a fox runs", "image_url": IMAGE},
+        {"prompt": "a fox runs", "duration": "5", "start_image_url": IMAGE},
+    ),
+    (
+        "fal-ai/kling-video/v1/standard/image-to-video",
+        {"prompt": "a fox runs", "image_url": IMAGE, "duration": 10},
+        {"prompt": "a fox runs", "duration": "10", "image_url": IMAGE},
+    ),
+    # Veo 3.1 on fal: duration "4s"/"6s"/"8s", resolution and aspect_ratio as named.
+    (
+        "fal-ai/veo3.1",
+        {"prompt": "a city", "duration": 4, "resolution": "1080p", "seed": 3},
+        {
+            "prompt": "a city",
+            "duration": "4s",
+            "resolution": "1080p",
+            "aspect_ratio": "16:9",
+            "seed": 3,
+        },
+    ),
+    (
+        "veo-3.1-fast-fal",
+        {"prompt": "a city", "aspect_ratio": "9:16", "negative_prompt": "fog"},
+        {
+            "prompt": "a city",
+            "negative_prompt": "fog",
+            "duration": "8s",
+            "resolution": "720p",
+            "aspect_ratio": "9:16",
+        },
+    ),
+    # LTX image-to-video: no length (cut by us), the image as `image_url`.
+    (
+        "ltx-video-i2v",
+        {"prompt": "waves", "duration": 3, "image_url": IMAGE, "seed": 2},
+        {"prompt": "waves", "seed": 2, "image_url": IMAGE},
+    ),
+    (
+        "fal-ai/minimax/video-01/image-to-video",
+        {"prompt": "waves", "image_url": IMAGE},
+        {"prompt": "waves", "image_url": IMAGE},
+    ),
+    # FLUX dev, Fast SDXL and SD3: image_size as {width, height}, num_images.
+    (
+        "flux-dev",
+        {"prompt": "a lamp", "num_images": 2},
+        {"prompt": "a lamp", "image_size": {"width": 1024, "height": 768}, "num_images": 2},
+    ),
+    (
+        "fast-sdxl",
+        {
+            "prompt": "a lamp",
+            "negative_prompt": "blur",
+            "resolution": {"width": 1280, "height": 720},
+        },
+        {
+            "prompt": "a lamp",
+            "negative_prompt": "blur",
+            "image_size": {"width": 1280, "height": 720},
+            "format": "png",
+        },
+    ),
+    (
+        "stable-diffusion-3",
+        {"prompt": "a sign that says hello", "seed": 5},
+        {
+            "prompt": "a sign that says hello",
+            "image_size": {"width": 1024, "height": 1024},
+            "seed": 5,
+        },
+    ),
+    # Ideogram: aspect_ratio by name, one image.
+    (
+        "ideogram",
+        {"prompt": "a poster", "aspect_ratio": "16:10"},
+        {"prompt": "a poster", "aspect_ratio": "16:10"},
+    ),
+    (
+        "flux-dev-i2i",
+        {"prompt": "as a painting", "image_url": IMAGE},
+        {"prompt": "as a painting", "image_url": IMAGE},
+    ),
+    # The tools take an image (or a video) and no prompt.
+    ("esrgan", {"image_url": IMAGE}, {"image_url": IMAGE, "output_format": "png"}),
+    ("remove-background", {"image_url": IMAGE}, {"image_url": IMAGE}),
+    ("rife", {"video_url": VIDEO}, {"video_url": VIDEO}),
 ]
 
 
@@ -117,8 +224,12 @@ class TestDocumentedPayloads:
     def test_the_emulator_accepts_every_field_the_mapping_sends(self, spec: Any) -> None:
         """The catalog's mapping and the emulator's schema were written apart, from the
         provider's documentation: with every input set, they must agree."""
-        raw: dict[str, Any] = {"prompt": "everything at once"}
         inputs = spec.inputs
+        raw: dict[str, Any] = {"prompt": "everything at once"} if inputs.prompt else {}
+        if inputs.image_url:
+            raw["image_url"] = IMAGE
+        if inputs.video_url:
+            raw["video_url"] = VIDEO
         if inputs.negative_prompt:
             raw["negative_prompt"] = "blur"
         if inputs.duration:

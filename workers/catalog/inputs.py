@@ -2,7 +2,7 @@
 
 Every model of a task is called with the same fields: `prompt`, `negative_prompt`,
 `duration` (seconds), `resolution`, `aspect_ratio`, `fps`, `seed`, `num_images`,
-`image_url`, plus `provider_input` for a provider's own fields. An entry in the catalog
+`image_url`, `video_url`, plus `provider_input` for a provider's own fields. An entry in the catalog
 lists the ones its model takes; each carries what values the model honours and where the
 value goes on the wire:
 
@@ -202,6 +202,12 @@ class ImageUrlSpec(Spec):
     to: str | None = "image_url"
 
 
+class VideoUrlSpec(Spec):
+    """The video a model works on (frame interpolation)."""
+
+    to: str | None = "video_url"
+
+
 class Inputs(BaseModel):
     """The inputs a model takes; an absent one is refused."""
 
@@ -216,6 +222,7 @@ class Inputs(BaseModel):
     seed: SeedSpec | None = None
     num_images: NumImagesSpec | None = None
     image_url: ImageUrlSpec | None = None
+    video_url: VideoUrlSpec | None = None
 
     def names(self) -> list[str]:
         return [name for name in type(self).model_fields if getattr(self, name) is not None]

@@ -41,6 +41,7 @@ TASK_KIND = {
 }
 NEEDS_PROMPT = {Task.TEXT_TO_VIDEO, Task.TEXT_TO_IMAGE}
 NEEDS_IMAGE = {Task.IMAGE_TO_VIDEO, Task.IMAGE_TO_IMAGE, Task.UPSCALE, Task.REMOVE_BACKGROUND}
+NEEDS_VIDEO = {Task.INTERPOLATE}
 
 
 class ModelSpec(BaseModel):
@@ -75,6 +76,8 @@ class ModelSpec(BaseModel):
             raise ValueError(f"{self.task} models take a prompt: add inputs.prompt")
         if self.task in NEEDS_IMAGE and self.inputs.image_url is None:
             raise ValueError(f"{self.task} models take an image: add inputs.image_url")
+        if self.task in NEEDS_VIDEO and self.inputs.video_url is None:
+            raise ValueError(f"{self.task} models take a video: add inputs.video_url")
         if self.kind is not MediaKind.VIDEO and self.inputs.duration is not None:
             raise ValueError(f"{self.kind} models take no duration")
         if self.kind is not MediaKind.IMAGE and self.inputs.num_images is not None:

@@ -185,6 +185,8 @@ def check_overrides(models: Iterable[ModelSpec]) -> None:
             sample["prompt"] = "a price check"
         if spec.inputs.image_url is not None:
             sample["image_url"] = "https://example.com/a-price-check.png"
+        if spec.inputs.video_url is not None:
+            sample["video_url"] = "https://example.com/a-price-check.mp4"
         try:
             price_job(spec, normalize_input(spec, sample))
         except ValueError as exc:

@@ -18,6 +18,7 @@ from workers.catalog.models import ModelSpec
 from workers.catalog.sizes import apply_aspect, aspect_label, preset_of
 from workers.errors import FieldError, InvalidInput
 from workers.media.formats import PRESETS
+from workers.settings import get_settings
 
 _WHITESPACE = re.compile(r"\s+")
 MAX_URL_LENGTH = 2048
@@ -33,6 +34,7 @@ _WHAT = {
     "seed": "a seed",
     "num_images": "num_images",
     "image_url": "an image_url",
+    "video_url": "a video_url",
 }
 
 
@@ -192,17 +194,22 @@ class _Check:
             return value
         return None
 
-    def image_url(self) -> str | None:
-        value = self.raw.get("image_url")
+    def url(self, field: str, what: str) -> str | None:
+        """An https URL of the image (or video) to start from, or a file uploaded here
+        (`POST /v1/files`: under `PUBLIC_BASE_URL`, which may be http on a local setup)."""
+        value = self.raw.get(field)
         if value is None:
-            self.fail("image_url", msg="is required: the https URL of the image to start from")
+            self.fail(field, msg=f"is required: the https URL of the {what} to start from")
             return None
         parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme != "https" or not parts.hostname:
-            self.fail("image_url", msg="must be an https URL of an image")
+        ours = isinstance(value, str) and value.startswith(uploads_prefix())
+        if parts is None or (parts.scheme != "https" and not ours) or not parts.hostname:
+            self.fail(
+                field, msg=f"must be an https URL of {'an' if what == 'image' else 'a'} {what}"
+            )
             return None
         if len(value) > MAX_URL_LENGTH:
-            self.fail("image_url", msg=f"is {len(value)} characters; at most {MAX_URL_LENGTH}")
+            self.fail(field, msg=f"is {len(value)} characters; at most {MAX_URL_LENGTH}")
             return None
         return str(value)
 
@@ -286,10 +293,11 @@ def normalize_input(model: ModelSpec, raw: dict[str, Any]) -> dict[str, Any]:
         assert inputs.num_images is not None
         count = check.integer("num_images", 1, inputs.num_images.max)
         canonical["num_images"] = count if count != 1 else None  # 1 is the default
-    if inputs.image_url is not None:
-        canonical["image_url"] = check.image_url()
-    elif raw.get("image_url") is not None:
-        check.fail("image_url", msg=f"{model.id} does not take an image_url")
+    for field, what in (("image_url", "image"), ("video_url", "video")):
+        if getattr(inputs, field) is not None:
+            canonical[field] = check.url(field, what)
+        elif raw.get(field) is not None:
+            check.fail(field, msg=f"{model.id} does not take {_WHAT[field]}")
     canonical["provider_input"] = check.provider_input()
     if check.errors:
         raise InvalidInput(check.errors)
@@ -309,3 +317,8 @@ def _check_duration_at_resolution(model: ModelSpec, canonical: dict[str, Any]) -
             msg=f"{model.id} offers {canonical['resolution']} only at {seconds} s; "
             f"ask for that duration or a lower resolution",
         )
+
+
+def uploads_prefix() -> str:
+    """Where files uploaded here are served from (local storage)."""
+    return f"{get_settings().public_base_url.rstrip('/')}/media/uploads/"

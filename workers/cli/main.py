@@ -164,6 +164,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         "seed",
         "num_images",
         "image_url",
+        "video_url",
     ):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
@@ -325,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--num-images", dest="num_images", type=int)
     submit.add_argument(
         "--image-url", dest="image_url", help="https URL of the image to start from"
+    )
+    submit.add_argument(
+        "--video-url", dest="video_url", help="https URL of the video to interpolate"
     )
     submit.add_argument("--priority", type=int, default=5)
     submit.add_argument("--key", help="idempotency key")

@@ -7,6 +7,7 @@ from workers.job.models import Job, JobEvent, JobPhase
 from workers.key.models import ApiKey, RateBucket
 from workers.prewarm.models import PrewarmPrompt, PrewarmRun
 from workers.provider_health.models import ProviderHealth
+from workers.upload.models import Upload
 from workers.webhook.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "PrewarmRun",
     "ProviderHealth",
     "RateBucket",
+    "Upload",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSecret",

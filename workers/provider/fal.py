@@ -52,8 +52,21 @@ class FalProvider(HTTPAdapter):
 
     def submit(self, model: str, payload: dict[str, Any]) -> Submission:
         """Enqueue once; never retried here: with no idempotency key a retry can double-submit."""
+        return self._submit(model, payload, None)
+
+    def submit_with_callback(
+        self, model: str, payload: dict[str, Any], callback_url: str
+    ) -> Submission:
+        """Enqueue with `fal_webhook`: fal POSTs the signed outcome there when it ends."""
+        return self._submit(model, payload, callback_url)
+
+    def _submit(self, model: str, payload: dict[str, Any], webhook: str | None) -> Submission:
         body = self.http.send_json(
-            "POST", f"{self.base_url}/{model.strip('/')}", headers=self._auth, json_body=payload
+            "POST",
+            f"{self.base_url}/{model.strip('/')}",
+            headers=self._auth,
+            json_body=payload,
+            params={"fal_webhook": webhook} if webhook else None,
         )
         request_id = body.get("request_id")
         if not isinstance(request_id, str):

@@ -60,10 +60,23 @@ class ReplicateProvider(HTTPAdapter):
 
     def submit(self, model: str, payload: dict[str, Any]) -> Submission:
         """Create once, without `Prefer: wait`: we never hold a socket for generation."""
+        return self._submit(model, payload, None)
+
+    def submit_with_callback(
+        self, model: str, payload: dict[str, Any], callback_url: str
+    ) -> Submission:
+        """Create with `webhook` and `webhook_events_filter: ["completed"]`: Replicate POSTs
+        the finished prediction there, signed (`replicate_callback`)."""
+        return self._submit(model, payload, callback_url)
+
+    def _submit(self, model: str, payload: dict[str, Any], webhook: str | None) -> Submission:
+        body: dict[str, Any]
         if ":" in model or "/" not in model:
             url, body = f"{self.base_url}/predictions", {"version": model, "input": payload}
         else:
             url, body = f"{self.base_url}/models/{model}/predictions", {"input": payload}
+        if webhook:
+            body |= {"webhook": webhook, "webhook_events_filter": ["completed"]}
         prediction = self.http.send_json("POST", url, headers=self._auth, json_body=body)
         return _submission_of(prediction, what="create response")
 
@@ -111,14 +124,14 @@ class ReplicateProvider(HTTPAdapter):
         return self.http.send_json("GET", url, headers=self._auth)
 
     def status(self, model: str, submission: Submission) -> RemoteStatus:
-        return _status_of(self._get(submission))
+        return status_of(self._get(submission))
 
     def result(
         self, model: str, submission: Submission, *, output: str | None = None
     ) -> list[OutputFile]:
         """The URLs at `output` in the prediction (default `output`: one URL or a list)."""
         prediction = self._get(submission)
-        status = _status_of(prediction)
+        status = status_of(prediction)
         require_succeeded(status, provider=self.name, what="prediction")
         found = dig(prediction, output or "output")
         urls = [found] if isinstance(found, str) else found if isinstance(found, list) else []
@@ -194,7 +207,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _status_of(prediction: dict[str, Any]) -> RemoteStatus:
+def status_of(prediction: dict[str, Any]) -> RemoteStatus:
     raw = prediction.get("status")
     state = STATES.get(str(raw))
     if state is None:

@@ -21,6 +21,7 @@ from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.db.outage import Outage, is_unavailable
 from workers.errors import PermanentProviderError, RetryableProviderError
+from workers.job.callback import token as callback_token
 from workers.job.live import signals
 from workers.job.messages import finalize_after_commit
 from workers.job.state import attempt, hosted
@@ -49,11 +50,18 @@ def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
     overrun: a job 2 s late is checked every 0.5 s, one 40 s late every 10 s. A fixed
     short interval for every late job would feed on itself: a poller that falls behind
     makes every job late, and late jobs asked for four times the checks.
+
+    A job whose provider will call us back (`callback.token.enabled_for`) is checked at
+    most every CALLBACK_POLL_INTERVAL_S: polling is then only the fallback for a callback
+    that is lost or late.
     """
     settings = get_settings()
     remaining = spec.typical_latency_s - elapsed_s
     wait = remaining / 2 if remaining > 0 else -remaining / 4
-    return min(settings.poll_max_interval_s, max(settings.poll_min_interval_s, wait))
+    wait = min(settings.poll_max_interval_s, max(settings.poll_min_interval_s, wait))
+    if callback_token.enabled_for(spec.provider):
+        return max(wait, settings.callback_poll_interval_s)
+    return wait
 
 
 def check(ticket: PollTicket) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from workers.catalog.registry import get_model
 from workers.catalog.wire import to_wire
 from workers.db.engine import session_scope
+from workers.job.callback import token as callback_token
 from workers.job.run import AttemptLost
 from workers.job.run.crash import crash_point
 from workers.job.run.poller import first_poll_in_s
@@ -20,6 +21,7 @@ from workers.job.state import hosted
 from workers.job.state.attempt import Attempt
 from workers.job.status import SubmitState
 from workers.provider.base import FindsSubmissions, Submission
+from workers.provider.callbacks import AcceptsCallbacks
 from workers.provider.registry import adapter_for
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,11 @@ def submit_hosted(attempt: Attempt) -> None:
         submission = _find_earlier(adapter, spec.provider_model, payload, earlier_intent, attempt)
     if submission is None:
         crash_point("before_submit")
-        submission = adapter.submit(spec.provider_model, payload)
+        if callback_token.enabled_for(spec.provider) and isinstance(adapter, AcceptsCallbacks):
+            url = callback_token.url_for(attempt.job_id, spec.provider)
+            submission = adapter.submit_with_callback(spec.provider_model, payload, url)
+        else:
+            submission = adapter.submit(spec.provider_model, payload)
         crash_point("after_submit")
     with session_scope() as session:
         recorded = hosted.record_submission(

@@ -69,6 +69,10 @@ def record_submission(
     job = locked_current(session, attempt)
     if job is None:
         return False
+    if job.provider_request_id == submission.request_id:
+        if not job.provider_handles:  # a callback got here first and adopted it
+            job.provider_handles = dict(submission.handles)
+        return True
     job.provider_request_id = submission.request_id
     job.provider_handles = dict(submission.handles)
     job.remote = {"state": RemoteState.QUEUED}
@@ -135,6 +139,7 @@ class Advance:
     """What the poller does next for a job once this transaction commits."""
 
     finalize: bool = False  # send the finalize task
+    changed: bool = False  # the answer moved the job (False: a stale or repeated one)
 
 
 def apply_status(
@@ -161,7 +166,7 @@ def apply_status(
             session, job, submit=SubmitState.COMPLETED, event="provider_status", payload=job.remote
         )
         phases.record_until(session, job, Phase.GENERATION, now)
-        return Advance(finalize=True)
+        return Advance(finalize=True, changed=True)
     if previous != status.state:
         append_event(session, job, "provider_status", job.remote)
     if status.state is RemoteState.FAILED:
@@ -172,7 +177,7 @@ def apply_status(
             status.error_code or "provider_failed",
             status.error_message or "the provider reported a failure",
         )
-        return Advance()
+        return Advance(changed=True)
     if status.state is RemoteState.CANCELED:
         _end(
             session,
@@ -181,9 +186,55 @@ def apply_status(
             "canceled_at_provider",
             "the provider canceled the request",
         )
-        return Advance()
+        return Advance(changed=True)
     job.next_poll_at = now + timedelta(seconds=next_poll_in_s)
-    return Advance()
+    return Advance(changed=True)
+
+
+ENDED = frozenset({RemoteState.SUCCEEDED, RemoteState.FAILED, RemoteState.CANCELED})
+
+
+def apply_callback(
+    session: Session, job_id: uuid.UUID, *, provider: str, request_id: str, status: RemoteStatus
+) -> Advance:
+    """A provider's verified callback: the job moves on as a poll with this answer would.
+
+    A callback for a request we never recorded, on a job still at `intent` (the worker died
+    between the provider accepting and our commit), is adopted first: the request id is
+    stored and the job is `submitted`, so no takeover submits it again. A callback for any
+    other request, an unfinished state, or a job already past it changes nothing.
+    """
+    job = repository.get_for_update(session, job_id)
+    if (
+        job is None
+        or job.provider != provider
+        or job.job_status is not JobStatus.RUNNING
+        or status.state not in ENDED
+    ):
+        return Advance()
+    if job.submit_stage is SubmitState.INTENT and job.provider_request_id is None:
+        if request_id_taken(session, request_id, by_other_than=job.id):
+            return Advance()
+        job.provider_request_id = request_id
+        job.remote = {"state": RemoteState.QUEUED}
+        transition(
+            session,
+            job,
+            submit=SubmitState.SUBMITTED,
+            event="submitted",
+            payload={"request_id": request_id, "adopted": True},
+        )
+    if job.submit_stage is not SubmitState.SUBMITTED or job.provider_request_id != request_id:
+        return Advance()
+    ticket = PollTicket(
+        job.id,
+        job.model,
+        job.provider,
+        job.attempts,
+        Submission(request_id, dict(job.provider_handles or {})),
+        job.started_at,
+    )
+    return apply_status(session, ticket, status, next_poll_in_s=0.0)
 
 
 def start_finalize(session: Session, job_id: uuid.UUID, *, lease_s: float) -> Attempt | None:

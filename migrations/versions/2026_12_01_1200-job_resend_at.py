@@ -1,8 +1,8 @@
 """a queued job's message is presumed lost, and sent again, after resend_at
 
 Revision ID: 7c41e9d0b2a6
-Revises: 7c3e9a1f4b26
-Create Date: 2026-12-01 11:00:00
+Revises: a81d5c3e9f02
+Create Date: 2026-12-01 12:00:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import workers.db.base
 
 revision: str = "7c41e9d0b2a6"
-down_revision: str | None = "7c3e9a1f4b26"
+down_revision: str | None = "a81d5c3e9f02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
