@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_shutting_down
 
+from workers import shutdown
 from workers.db.base import utcnow
 from workers.db.engine import reset_engine
 from workers.provider.registry import reset_adapters
@@ -118,3 +119,22 @@ configure(app, get_settings())
 def _fresh_connections_after_fork(**_: Any) -> None:
     reset_engine()
     reset_adapters()
+    # A pool process told to stop (SIGTERM to the worker's process group) hands its job
+    # back instead of dying with it (`workers.shutdown`).
+    shutdown.in_pool_process()
+
+
+@task_prerun.connect
+def _task_started(**_: Any) -> None:
+    shutdown.task_started()
+
+
+@task_postrun.connect
+def _task_ended(**_: Any) -> None:
+    shutdown.task_ended()
+
+
+@worker_shutting_down.connect
+def _hand_back_on_shutdown(**_: Any) -> None:
+    # The solo and threads pools run tasks in this process: the same stop request.
+    shutdown.requested.set()

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # A queued job whose task message was never sent (the broker was down at submit time)
     # is re-sent by the sweeper once it is this old.
     unsent_job_grace_s: float = Field(default=10.0, ge=0)
+    # A queued job sent but not claimed this long after its send may have lost its message
+    # (a Redis without persistence restarted, a message consumed without a claim): the
+    # sweeper sends another. Each re-send waits as long again as the job has waited so far,
+    # so a job queued for T seconds gets at most 1 + log2(1 + T / this) extra messages.
+    lost_message_grace_s: float = Field(default=60.0, gt=0)
     sweep_interval_s: float = Field(default=30.0, gt=0)
     # How long a worker holds a running job without checking in. A heartbeat renews it every
     # third of that, so a dead worker's job is taken over within about this long (plus one

@@ -93,6 +93,9 @@ def _cmd_poller(args: argparse.Namespace) -> int:
 def _cmd_beat(_: argparse.Namespace) -> int:
     from workers.celery_app import app
 
+    # Beat keeps its schedule under VAR_DIR, which a fresh checkout on Postgres and Redis
+    # has not made yet (nothing else wrote there first).
+    get_settings().var_dir.mkdir(parents=True, exist_ok=True)
     app.start(["beat", "--loglevel=INFO"])
     return 0
 

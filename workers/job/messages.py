@@ -4,16 +4,24 @@ and a rolled-back transaction sends nothing.
 
 This is where the promise that an accepted job is never dropped lives: a `job.generate`
 that cannot be sent leaves its job queued and marked unsent (`enqueued_at` cleared), and
-the sweeper sends it again. A lost `job.finalize` needs no mark: the sweeper finds every
-job whose provider finished without a worker taking it. A lost `job.cancel_remote` is
-logged (the provider's own deadline ends the request). A `webhook.deliver` that cannot be
-sent leaves its delivery marked unsent, and beat's webhook sweep sends it.
+the sweeper sends it again. A message sent and then lost (a Redis without persistence
+restarted, a message consumed without a claim) leaves no trace, so every send also sets
+the job's `resend_at`: still queued then, the job is presumed to have lost its message and
+the sweeper sends another. Each re-send waits as long again as the job has already waited
+(`next_resend_at`), so a job waiting T seconds gets at most 1 + log2(1 + T / grace)
+duplicates, whatever the backlog; whichever copy comes first starts the job, and the
+others do nothing (`attempt.start` refuses a job already taken). A lost `job.finalize`
+needs no mark: the sweeper finds every job whose provider finished without a worker
+taking it. A lost `job.cancel_remote` is logged (the provider's own deadline ends the
+request). A `webhook.deliver` that cannot be sent leaves its delivery marked unsent, and
+beat's webhook sweep sends it.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -23,8 +31,10 @@ from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.db.outbox import Action, after_commit
 from workers.job import repository
+from workers.job.models import Job
 from workers.job.status import JobStatus
 from workers.queues import Queue
+from workers.settings import get_settings
 from workers.webhook import deliveries
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,7 @@ def generate_after_commit(
     session: Session, job_id: uuid.UUID, priority: int, queue: Queue = Queue.JOBS
 ) -> None:
     """Send `job.generate` once the job's row is committed; mark it unsent if that fails."""
+    note_sent(session, job_id)
     send = partial(
         app.send_task,
         "job.generate",
@@ -64,6 +75,27 @@ def finalize_after_commit(session: Session, job_id: uuid.UUID) -> None:
 def cancel_remote_after_commit(session: Session, job_id: uuid.UUID) -> None:
     send = partial(app.send_task, "job.cancel_remote", args=[str(job_id)], queue=Queue.MAINTENANCE)
     after_commit(session, Action(run=send, describe=f"job.cancel_remote job_id={job_id}"))
+
+
+def note_sent(session: Session, job_id: uuid.UUID, *, countdown_s: float = 0.0) -> None:
+    """A `job.generate` for this job goes out now, due in `countdown_s` (a task's own retry
+    says so too): if the job is still unclaimed well after that, the message is lost."""
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.resend_at = next_resend_at(job, utcnow(), countdown_s)
+
+
+def next_resend_at(job: Job, now: datetime, countdown_s: float = 0.0) -> datetime:
+    """When a message sent now, due in `countdown_s`, is presumed lost: after the grace, or
+    after as long again as the job has waited so far, whichever is later. The waits double,
+    so the duplicates of one job grow with the log of its wait, never with the backlog."""
+    grace = get_settings().lost_message_grace_s
+    if job.job_status is JobStatus.RUNNING and job.lease_expires_at is not None:
+        waiting_since = job.lease_expires_at  # a lost worker's job waits from its expiry
+    else:
+        waiting_since = job.enqueued_at or job.created_at or now
+    waited = max(0.0, (now - waiting_since).total_seconds())
+    return now + timedelta(seconds=countdown_s + max(grace, waited))
 
 
 def webhook_after_commit(

@@ -60,6 +60,7 @@ class Job(Base):
         CheckConstraint("kind IN ('image', 'video', 'audio')", name="kind"),
         CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_status_resend_at", "status", "resend_at"),
         # A key's jobs in flight, counted at each of its submissions.
         Index("ix_jobs_owner_status", "owner", "status"),
         CheckConstraint("source IN ('request', 'prewarm')", name="source"),
@@ -150,6 +151,9 @@ class Job(Base):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When this job's last `job.generate` is presumed lost if the job has not been claimed
+    # by then; the sweeper sends another (`workers.job.messages` alone writes it).
+    resend_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

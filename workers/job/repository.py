@@ -54,19 +54,21 @@ def needing_finalize(session: Session, *, done_before: datetime, limit: int) -> 
 
 
 def needing_dispatch(
-    session: Session, *, unsent_before: datetime, lease_expired_before: datetime, limit: int
+    session: Session, *, unsent_before: datetime, now: datetime, limit: int
 ) -> list[tuple[uuid.UUID, int, str]]:
-    """(id, priority, source) of jobs whose task message is missing: never sent, or whose
-    worker's lease ran out."""
+    """(id, priority, source) of jobs whose task message is missing: never sent (after a
+    grace), sent but presumed lost (still queued past `resend_at`), or whose worker's lease
+    ran out (and not re-sent since). Joined jobs wait for their leader and need none."""
+    queued = (Job.status == JobStatus.QUEUED) & Job.joined_job_id.is_(None)
     rows = session.execute(
         select(Job.id, Job.priority, Job.source)
         .where(
             or_(
-                (Job.status == JobStatus.QUEUED)
-                & Job.enqueued_at.is_(None)
-                & (Job.created_at < unsent_before),
+                queued & Job.enqueued_at.is_(None) & (Job.created_at < unsent_before),
+                queued & Job.enqueued_at.is_not(None) & (Job.resend_at < now),
                 (Job.status == JobStatus.RUNNING)
-                & (Job.lease_expires_at < lease_expired_before)
+                & (Job.lease_expires_at < now)
+                & or_(Job.resend_at.is_(None), Job.resend_at < now)
                 # a finished provider's job is finalize's to take over, not a new attempt's
                 & Job.submit_state.is_distinct_from(SubmitState.COMPLETED),
             )

@@ -1,4 +1,11 @@
-"""Celery tasks of the job feature. Thin: start by id, call one `run` module, map errors."""
+"""Celery tasks of the job feature. Thin: start by id, call one `run` module, map errors.
+
+A database or broker that cannot be reached (`workers.db.outage.is_unavailable`) never
+fails a job and never ends a task quietly: the task retries itself with backoff, so the
+message that names the job is replaced before this one is acknowledged. If even that send
+fails, the row still says what is due (`resend_at`, a lapsing lease) and the sweeper sends
+it: a job is never dropped. An outage is logged once per worker process, not per task.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,10 @@ from celery import Task
 from workers.catalog.registry import get_model
 from workers.celery_app import app
 from workers.db.engine import session_scope
+from workers.db.outage import Outage, is_unavailable
 from workers.errors import DomainError, ProviderError, RetryableProviderError
-from workers.job import repository
+from workers.job import messages, repository
+from workers.job.models import Source
 from workers.job.run import AttemptLost, sweeper
 from workers.job.run.finalize import finalize_hosted
 from workers.job.run.heartbeat import Heartbeat
@@ -24,9 +33,13 @@ from workers.job.state.attempt import Attempt
 from workers.provider.registry import adapter_for
 from workers.provider_health.circuit import Wait
 from workers.provider_health.outcomes import record_outcome
+from workers.queues import Queue
 from workers.settings import get_settings
+from workers.shutdown import ShuttingDown
 
 log = logging.getLogger(__name__)
+
+OUTAGE = Outage("database")  # one per worker process
 
 
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
@@ -44,14 +57,22 @@ def generate(self: Task, job_id: str) -> None:
 
     Safe to deliver twice: a job that is finished, or held by a live worker, is left alone.
     Transient provider errors are retried with backoff up to `MAX_RETRIES`; anything else
-    fails the job with its error code and message, and never raises out of the task.
+    fails the job with its error code and message, and never raises out of the task. A
+    database outage retries the task (see the module's docstring).
     """
-    started = _start(uuid.UUID(job_id))
+    try:
+        started = _start(uuid.UUID(job_id))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # Nothing was claimed: the job is still queued. Try again once it may be back.
+        raise _retry_in_outage(self, exc, backoff_s(self.request.retries + 1, None)) from exc
+    OUTAGE.recovered()
     if isinstance(started, Wait):
         # Not started: the job stays queued (its queue_wait grows) until the provider can
         # take it. The countdown stays far below the broker's visibility timeout.
         log.info("job.waiting_for_provider job_id=%s reason=%s", job_id, started.reason)
-        raise self.retry(countdown=min(max(started.seconds, 0.5), 30.0), max_retries=None)
+        raise self.retry(countdown=_wait_countdown(started), max_retries=None)
     if started is None:
         return
     attempt = started
@@ -66,33 +87,66 @@ def generate(self: Task, job_id: str) -> None:
             record_outcome(provider, None)
     except AttemptLost:
         log.info("job.attempt_lost job_id=%s attempt=%s", job_id, attempt.number)
+    except ShuttingDown:
+        _hand_back(attempt)
     except RetryableProviderError as exc:
         record_outcome(provider, exc)
         if attempt.number > get_settings().max_retries:
             _fail(attempt.job_id, exc.code, f"gave up after {attempt.number} attempts: {exc}")
             return
+        delay = backoff_s(attempt.number, exc.retry_after_s)
         with session_scope() as session:
             requeued = attempt_state.requeue_for_retry(session, attempt, reason=exc.code)
+            if requeued:
+                messages.note_sent(session, attempt.job_id, countdown_s=delay)
         if requeued:
-            delay = backoff_s(attempt.number, exc.retry_after_s)
             log.warning("job.retrying job_id=%s in_s=%.1f reason=%s", job_id, delay, exc.code)
             raise self.retry(countdown=delay, max_retries=None) from exc
     except DomainError as exc:
         _fail(attempt.job_id, exc.code, str(exc))
     except Exception as exc:  # the job must end failed, never silently dropped
+        if is_unavailable(exc):
+            # The attempt cannot record anything: it stops here, its lease lapses, and the
+            # retry (or the sweeper) takes the job over as a new attempt.
+            raise _retry_in_outage(self, exc, get_settings().job_lease_s + 1.0) from exc
         log.exception("job.crashed job_id=%s", job_id)
         _fail(attempt.job_id, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def _hand_back(attempt: Attempt) -> None:
+    """This worker is stopping: the job goes back to the queue, sent again after commit."""
+    with session_scope() as session:
+        job = attempt_state.hand_back(session, attempt)
+        if job is not None:
+            queue = Queue.PREWARM if job.source == Source.PREWARM else Queue.JOBS
+            messages.generate_after_commit(session, job.id, job.priority, queue)
+    log.warning("job.handed_back job_id=%s attempt=%s", attempt.job_id, attempt.number)
+
+
+def _wait_countdown(wait: Wait) -> float:
+    return min(max(wait.seconds, 0.5), 30.0)
 
 
 def _start(job_id: uuid.UUID) -> Attempt | Wait | None:
     settings = get_settings()
     with session_scope() as session:
-        return attempt_state.start(
+        started = attempt_state.start(
             session,
             job_id,
             lease_s=settings.job_lease_s,
             provider_limit=settings.provider_concurrency,
         )
+        if isinstance(started, Wait):
+            # The retry below is this job's message now: it is not lost while it waits.
+            messages.note_sent(session, job_id, countdown_s=_wait_countdown(started))
+        return started
+
+
+def _retry_in_outage(task: Task, exc: BaseException, countdown: float) -> BaseException:
+    """The retry that replaces this message while the database is away (logged once)."""
+    OUTAGE.failed(exc)
+    retry: BaseException = task.retry(countdown=min(countdown, 60.0), max_retries=None)
+    return retry
 
 
 @app.task(name="job.finalize", bind=True)
@@ -121,6 +175,9 @@ def finalize(self: Task, job_id: str) -> None:
     except DomainError as exc:
         _fail(uuid.UUID(job_id), exc.code, str(exc))
     except Exception as exc:
+        if is_unavailable(exc):
+            # Whatever finalize held lapses (its lease); the retry or the sweeper takes it.
+            raise _retry_in_outage(self, exc, get_settings().job_lease_s + 1.0) from exc
         log.exception("job.finalize_crashed job_id=%s", job_id)
         _fail(uuid.UUID(job_id), "internal_error", f"{type(exc).__name__}: {exc}")
 
@@ -154,5 +211,14 @@ def _fail(job_id: uuid.UUID, code: str, message: str) -> None:
 @app.task(name="job.sweep")
 def sweep() -> int:
     """Re-send jobs whose message is missing (see `workers.job.run.sweeper`). Beat runs it
-    every `SWEEP_INTERVAL_S`; safe to run anywhere, any number of times."""
-    return sweeper.sweep()
+    every `SWEEP_INTERVAL_S`; safe to run anywhere, any number of times. While the database
+    is away a sweep does nothing (the next one comes soon) and the outage is logged once."""
+    try:
+        sent = sweeper.sweep()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        OUTAGE.failed(exc)
+        return 0
+    OUTAGE.recovered()
+    return sent

@@ -6,7 +6,6 @@ so every phase of a job is measurable without a GPU or a network.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from workers.media.render import Frame, encode_png, encode_video, render_image, render_keyframes
 from workers.provider.base import OutputFile
+from workers.shutdown import pause
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class LocalProvider:
         self.fps = fps
 
     def load(self, model: str) -> None:
-        time.sleep(self.model_loading_s)  # stands in for reading weights into memory
+        pause(self.model_loading_s)  # stands in for reading weights into memory
 
     def generate(
         self,
@@ -45,13 +45,13 @@ class LocalProvider:
         seed = params.get("seed", 0)
         duration = params.get("duration")
         if duration is None:
-            time.sleep(self.generation_s)  # stands in for the model's sampling steps
+            pause(self.generation_s)  # stands in for the model's sampling steps
             count = int(params.get("num_images", 1))
             images = [render_image(prompt, width, height, seed + i) for i in range(count)]
             return Rendered(images, None)
         if on_first_frame is not None:
             on_first_frame(render_image(prompt, width, height, seed))
-        time.sleep(self.generation_s)
+        pause(self.generation_s)
         return Rendered(render_keyframes(prompt, width, height, duration, seed), float(duration))
 
     def encode(self, rendered: Rendered, workdir: Path, fps: int | None = None) -> list[OutputFile]:

@@ -5,6 +5,8 @@ jobs in batches (SKIP LOCKED plus a short lease, so pollers on several hosts nev
 the same job), asks each provider for the status from a thread pool, and moves the job on.
 A job the provider finished is handed to a worker as a short `job.finalize` task. Killed at
 any point, it loses nothing: an unfinished lease lapses and the next round takes the job.
+While the database or the broker cannot be reached it backs off (up to `MAX_BACKOFF_S`)
+and carries on, logging the outage once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
+from workers.db.outage import Outage, is_unavailable
 from workers.errors import PermanentProviderError, RetryableProviderError
 from workers.job.callback import token as callback_token
 from workers.job.live import signals
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 POLL_LEASE_S = 60.0  # longer than one status call may take, with its timeout
 IDLE_WAIT_S = 0.1  # how long an idle poller sleeps before looking for due jobs again
+MAX_BACKOFF_S = 5.0  # the longest wait between rounds while a dependency is away
 
 
 def first_poll_in_s(spec: ModelSpec) -> float:
@@ -110,23 +114,61 @@ def _give_up(ticket: PollTicket, elapsed: float) -> None:
         )
 
 
-def poll_once(pool: ThreadPoolExecutor, batch: int) -> int:
-    """One round: take the due jobs, check them all, return how many were checked."""
+def poll_once(
+    pool: ThreadPoolExecutor, batch: int, stranded: list[PollTicket] | None = None
+) -> int:
+    """One round: take the due jobs, check them all, return how many were checked.
+
+    A check the database cut short leaves its job leased to this poller: it goes into
+    `stranded` (for `release` once the database is back) and the outage is raised after
+    the round's other checks have ended."""
     with session_scope() as session:
         tickets = hosted.take_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
-    for future in [pool.submit(check, ticket) for ticket in tickets]:
+    away: BaseException | None = None
+    for ticket, future in [(ticket, pool.submit(check, ticket)) for ticket in tickets]:
         try:
             future.result()
-        except Exception:  # one job's surprise must not stop the others' polling
+        except Exception as exc:  # one job's surprise must not stop the others' polling
+            if is_unavailable(exc):
+                away = away or exc
+                if stranded is not None:
+                    stranded.append(ticket)
+                continue
             log.exception("job.poll_crashed")
+    if away is not None:
+        raise away
     return len(tickets)
+
+
+def release(stranded: list[PollTicket]) -> None:
+    """Give back at once the polls an outage cut short, instead of waiting out their lease."""
+    with session_scope() as session:
+        for ticket in stranded:
+            hosted.postpone_poll(session, ticket, in_s=0.0, reason="database_unavailable")
+    stranded.clear()
 
 
 def run(stop: threading.Event) -> None:
     concurrency = get_settings().poller_concurrency
     log.info("poller.started concurrency=%s", concurrency)
+    outage = Outage("database")
+    backoff = IDLE_WAIT_S
+    stranded: list[PollTicket] = []
     with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
         while not stop.is_set():
-            if poll_once(pool, batch=concurrency * 4) == 0:
+            try:
+                if stranded:
+                    release(stranded)
+                checked = poll_once(pool, concurrency * 4, stranded)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                outage.failed(exc)
+                stop.wait(backoff)
+                backoff = min(MAX_BACKOFF_S, backoff * 2)
+                continue
+            outage.recovered()
+            backoff = IDLE_WAIT_S
+            if checked == 0:
                 stop.wait(IDLE_WAIT_S)
     log.info("poller.stopped")

@@ -1,10 +1,18 @@
 """The sweeper: re-sends every job whose message is missing.
 
 A job's row is the truth; a message is only a nudge. Messages go missing when a send fails,
-when a broker without persistence restarts, or when a worker dies holding one. The sweeper
-finds, from the rows alone, jobs queued but never sent, running jobs whose worker stopped
-renewing its lease, and hosted jobs whose provider finished without a finalize reaching a
-worker, and sends their messages again after its transaction commits.
+when a broker without persistence restarts, when a worker consumes one without claiming its
+job, or when a worker dies holding one. The sweeper finds, from the rows alone, jobs queued
+but never sent, jobs queued past their `resend_at` (sent, but nobody claimed them), running
+jobs whose worker stopped renewing its lease, and hosted jobs whose provider finished
+without a finalize reaching a worker, and sends their messages again after its transaction
+commits.
+
+The bound on duplicates: at most `BATCH` messages per sweep, and per job at most one per
+doubling of its wait (`messages.next_resend_at`): 1 + log2(1 + T / LOST_MESSAGE_GRACE_S)
+over a wait of T seconds, however many jobs are queued. Each costs a worker one refused
+claim. A lost message is replaced at the latest max(grace, time waited) after its send,
+plus one sweep interval.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ def sweep() -> int:
     grace = timedelta(seconds=settings.unsent_job_grace_s)
     with session_scope() as session:
         missing = repository.needing_dispatch(
-            session, unsent_before=now - grace, lease_expired_before=now, limit=BATCH
+            session, unsent_before=now - grace, now=now, limit=BATCH
         )
         unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=BATCH)
         for job_id, priority, source in missing:

@@ -98,6 +98,7 @@ def start(
         session, job, status=JobStatus.RUNNING, event="running", payload={"attempt": job.attempts}
     )
     job.lease_expires_at = now + timedelta(seconds=lease_s)
+    job.resend_at = None  # its message is answered; a lapsed lease is the sweeper's cue now
     wait_ms = max(0.0, (now - waited_from).total_seconds() * 1000)
     phases.record(session, job, Phase.QUEUE_WAIT, waited_from, wait_ms)
     return Attempt(job.id, job.model, dict(job.input), job.attempts, now, job.submit_stage)
@@ -239,3 +240,21 @@ def requeue_for_retry(session: Session, attempt: Attempt, *, reason: str) -> boo
     )
     job.enqueued_at = utcnow()  # the next attempt's queue wait starts now
     return True
+
+
+def hand_back(session: Session, attempt: Attempt) -> Job | None:
+    """Give a running attempt's job back to the queue (its worker is stopping): the attempt
+    ends here with the phases it recorded, and the next worker starts a new one. None when
+    the attempt is no longer current."""
+    job = locked_current(session, attempt)
+    if job is None:
+        return None
+    transition(
+        session,
+        job,
+        status=JobStatus.QUEUED,
+        event="requeued",
+        payload={"attempt": job.attempts, "reason": "worker_stopping"},
+    )
+    job.enqueued_at = utcnow()  # the next attempt's queue wait starts now
+    return job
