@@ -1,9 +1,9 @@
 """jobs record which model `"model": "auto"` picked, and why; joins the stats' indexes
-and the uploads into one head
+and main's into one head
 
 Revision ID: b4e2d7a1c958
-Revises: a81d5c3e9f02, 7c1f4e9a2b30
-Create Date: 2026-12-01 12:00:00
+Revises: 7c41e9d0b2a6, 7c1f4e9a2b30
+Create Date: 2026-12-01 13:00:00
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from workers.db.base import JSONType
 
 revision: str = "b4e2d7a1c958"
-down_revision: str | tuple[str, ...] | None = ("a81d5c3e9f02", "7c1f4e9a2b30")
+down_revision: str | tuple[str, ...] | None = ("7c41e9d0b2a6", "7c1f4e9a2b30")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
