@@ -6,6 +6,7 @@ tests/hosted/test_metrics_processes.py."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from workers.metrics.totals import CumulativeTotals, Histogram, Totals, aggregat
 from workers.provider_health import circuit
 from workers.queues import Queue
 from workers.settings import get_settings
+from workers.webhook.models import WebhookDelivery
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 
@@ -151,3 +153,26 @@ def test_a_token_guards_the_page_when_set(
 
 def test_open_without_a_token(client: TestClient) -> None:
     assert client.get("/metrics", headers={"Authorization": ""}).status_code == 200
+
+
+def test_webhook_deliveries_by_state(client: TestClient) -> None:
+    body = {"model": "local/image", "input": {"prompt": "hooked"}}
+    job_id = client.post("/v1/jobs", json=body).json()["id"]
+    states = ["delivered", "delivered", "failed", "pending"]
+    with session_scope() as session:
+        for seq, state in enumerate(states, start=1):
+            session.add(
+                WebhookDelivery(
+                    job_id=uuid.UUID(job_id),
+                    event="progress",
+                    event_seq=seq,
+                    url="https://hooks.example/in",
+                    signer="tests",
+                    body="{}",
+                    state=state,
+                )
+            )
+    samples = parse(client.get("/metrics").text)
+    assert value(samples, "abstrakt_webhook_deliveries_total", state="delivered") == 2
+    assert value(samples, "abstrakt_webhook_deliveries_total", state="failed") == 1
+    assert value(samples, "abstrakt_webhook_deliveries_pending") == 1

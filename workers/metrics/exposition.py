@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from workers.metrics import broker, gauges
 from workers.metrics.totals import BUCKETS_S, CumulativeTotals, Histogram, Totals
+from workers.webhook.models import DeliveryState
 
 JOB_LABELS = ["model", "provider", "kind", "duration", "resolution"]
 
@@ -144,4 +145,15 @@ def _gauges(g: gauges.Gauges, depths: dict[str, int] | None) -> Iterable[Metric]
     )
     for queue, n in sorted((depths or {}).items()):
         depth.add_metric([queue], n)
-    return (in_flight, by_key, is_open, failures, up, depth)
+    ended = CounterMetricFamily(
+        "abstrakt_webhook_deliveries",
+        "Webhook deliveries that ended: delivered (a 2xx) or failed (the retries ran out).",
+        labels=["state"],
+    )
+    for state in (DeliveryState.DELIVERED, DeliveryState.FAILED):
+        ended.add_metric([state], g.webhook_deliveries.get(state, 0))
+    pending = GaugeMetricFamily(
+        "abstrakt_webhook_deliveries_pending", "Webhook deliveries not answered 2xx yet."
+    )
+    pending.add_metric([], g.webhook_deliveries.get(DeliveryState.PENDING, 0))
+    return (in_flight, by_key, is_open, failures, up, depth, ended, pending)

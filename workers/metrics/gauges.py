@@ -12,6 +12,7 @@ from workers.job.models import Job
 from workers.job.status import JobStatus
 from workers.provider.registry import HOSTED
 from workers.provider_health import circuit
+from workers.webhook.models import WebhookDelivery
 
 OTHER = "other"
 
@@ -21,6 +22,7 @@ class Gauges:
     in_flight: dict[tuple[str, str], int]  # (provider, queued|running) → jobs
     in_flight_by_key: dict[str, int]  # the key's owner (a key's name by default) → jobs
     circuits: list[circuit.CircuitView]
+    webhook_deliveries: dict[str, int]  # state (pending, delivered, failed) → deliveries
 
 
 def read(session: Session, *, top_keys: int) -> Gauges:
@@ -40,10 +42,14 @@ def read(session: Session, *, top_keys: int) -> Gauges:
             )
         }
     )
+    deliveries = session.execute(
+        select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)
+    )
     return Gauges(
         in_flight=in_flight,
         in_flight_by_key=bounded(owners, top_keys),
         circuits=[circuit.view(session, name) for name in HOSTED],
+        webhook_deliveries={state: int(n) for state, n in deliveries},
     )
 
 
