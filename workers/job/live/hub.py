@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 Item = Durable | Live
 RECONNECT_S = 1.0
+CLOSE_WAIT_S = 5.0
 
 
 class Hub:
@@ -51,13 +52,14 @@ class Hub:
         self._tasks.append(asyncio.create_task(self._catch_up(), name="live-hub-catch-up"))
 
     async def close(self) -> None:
+        """Stop reading; bounded, so a stuck read never holds up the app's shutdown."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_WAIT_S)
         if self._redis is not None:
-            await self._redis.aclose()  # type: ignore[attr-defined]  # stubs predate it
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(self._redis.aclose(), CLOSE_WAIT_S)  # type: ignore[attr-defined]  # stubs predate it
 
     @property
     def watched(self) -> int:
@@ -162,7 +164,8 @@ class Hub:
 
     async def _catch_up_once(self) -> None:
         delivered = {job_id: self._delivered.get(job_id, 0) for job_id in self._queues}
-        behind = await anyio.to_thread.run_sync(_events_behind, delivered)
+        # A read: cancelled (the app stopping), its thread is left to finish on its own.
+        behind = await anyio.to_thread.run_sync(_events_behind, delivered, abandon_on_cancel=True)
         for event in behind:
             if event.seq > self._delivered.get(event.job_id, 0):
                 self._dispatch(event)

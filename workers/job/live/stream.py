@@ -24,7 +24,7 @@ async def load_log(job_id: uuid.UUID, owner: str | None) -> list[Durable]:
         with session_scope() as session:
             return reader.job_log(session, job_id, owner=owner)
 
-    return await anyio.to_thread.run_sync(read)
+    return await anyio.to_thread.run_sync(read, abandon_on_cancel=True)  # a read
 
 
 async def _log_after(job_id: uuid.UUID, after: int) -> list[Durable]:
@@ -32,7 +32,7 @@ async def _log_after(job_id: uuid.UUID, after: int) -> list[Durable]:
         with session_scope() as session:
             return reader.log_after(session, job_id, after)
 
-    return await anyio.to_thread.run_sync(read)
+    return await anyio.to_thread.run_sync(read, abandon_on_cancel=True)  # a read
 
 
 class _Cursor:
