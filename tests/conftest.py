@@ -96,7 +96,9 @@ os.environ.update(
 )
 
 from fastapi.testclient import TestClient  # noqa: E402
+from psycopg.errors import DeadlockDetected  # noqa: E402
 from sqlalchemy import Connection, event, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -167,6 +169,22 @@ class CommittedRows:
     left = False
 
 
+def truncate_all(attempts: int = 3) -> None:
+    """Empty every table. A process of the test's own that is just starting (a worker
+    taking a message, an API answering) may hold a row lock the TRUNCATE waits for while it
+    waits for the TRUNCATE's: Postgres breaks such a deadlock by failing one side, and the
+    TRUNCATE is simply run again."""
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    for attempt in range(1, attempts + 1):
+        try:
+            with get_engine().begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables}"))
+            return
+        except OperationalError as exc:
+            if attempt == attempts or not isinstance(exc.orig, DeadlockDetected):
+                raise
+
+
 @pytest.fixture(autouse=True)
 def clean_state(
     request: pytest.FixtureRequest,
@@ -180,9 +198,7 @@ def clean_state(
         redis_client.delete(*keys)
     committing = commits_for_real(request.node)
     if committing or CommittedRows.left:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with get_engine().begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables}"))
+        truncate_all()
     CommittedRows.left = committing
     if committing:
         yield
