@@ -64,6 +64,16 @@ def start_worker(procs: Children, concurrency: int) -> subprocess.Popen[bytes]:
     return child
 
 
+def start_hosted_worker(procs: Children, threads: int) -> subprocess.Popen[bytes]:
+    """The hosted queue's worker, as `up` runs it: one process, a pool of threads."""
+    from workers.celery_app import app
+
+    argv = cli("worker", "--queues", "hosted", "--pool", "threads", "--concurrency", str(threads))
+    child = procs.start([*argv, "--hostname", "hosted@%h"], "hosted")
+    wait_for(lambda: worker_answers(app), 60, "the hosted worker")
+    return child
+
+
 def start_baseline(procs: Children, concurrency: int) -> subprocess.Popen[bytes]:
     from bench.baseline_app import app
 

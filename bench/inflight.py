@@ -20,11 +20,12 @@ import redis
 from sqlalchemy import func, select
 
 from bench import env
-from bench.env import start_worker
+from bench.env import start_hosted_worker
 from bench.result import Result, percentile
 from devtools.processes import Children, answers, cli, wait_for
 
 MODEL = "fal-ai/minimax/video-01"  # catalog typical latency 60 s, like the emulated jobs
+HOSTED_THREADS = 16  # `up`'s default (HOSTED_CONCURRENCY)
 RAMP = 0.95  # the share of one generation time over which the jobs are sent
 
 
@@ -37,12 +38,12 @@ def _tree_rss_mb(pid: int) -> float:
         return 0.0
 
 
-def _cpu_s(pids: list[int]) -> float:
+def _cpu_s(pids: list[int], *, children: bool = True) -> float:
     total = 0.0
     for pid in pids:
         try:
             root = psutil.Process(pid)
-            for proc in [root, *root.children(recursive=True)]:
+            for proc in [root, *(root.children(recursive=True) if children else [])]:
                 times = proc.cpu_times()
                 total += times.user + times.system
         except psutil.NoSuchProcess:
@@ -83,7 +84,7 @@ def _ours(
     from workers.job.models import Job, JobEvent
     from workers.job.schemas import JobCreate
 
-    worker = start_worker(procs, 2)
+    worker = start_hosted_worker(procs, HOSTED_THREADS)
     poller = procs.start(cli("poller"), "poller")
 
     samples: list[tuple[float, int, float]] = []  # (t, in flight, worker+poller RSS MB)
@@ -108,9 +109,11 @@ def _ours(
         "emulator": [emulator.pid],
         "postgres": _named("postgres"),
         "redis": _named("redis-server"),
-        "bench (submitting, sampling)": [os.getpid()],
     }
+    # The bench's own process, not its children (every other role is one of them).
+    bench = "bench (submitting, sampling)"
     cpu_before = {role: _cpu_s(pids) for role, pids in roles.items()}
+    cpu_before[bench] = _cpu_s([os.getpid()], children=False)
     started = time.monotonic()
     for i in range(count):
         delay = started + i * RAMP * generation_s / count - time.monotonic()
@@ -130,6 +133,7 @@ def _ours(
     cpu = {
         role: round((_cpu_s(pids) - cpu_before[role]) / elapsed, 2) for role, pids in roles.items()
     }
+    cpu[bench] = round((_cpu_s([os.getpid()], children=False) - cpu_before[bench]) / elapsed, 2)
     stop.set()
     sampler.join()
     with session_scope() as session:

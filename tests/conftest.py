@@ -264,9 +264,12 @@ def client(api_key: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def queued_messages(client: redis.Redis[bytes]) -> int:
-    """Messages waiting in any of our queues (kombu keeps one list per priority level)."""
-    queues = tuple(f"{KEY_PREFIX}{name}".encode() for name in ("jobs", "prewarm", "maintenance"))
+def queued_messages(
+    client: redis.Redis[bytes],
+    names: tuple[str, ...] = ("jobs", "hosted", "prewarm", "maintenance"),
+) -> int:
+    """Messages waiting in the named queues (kombu keeps one list per priority level)."""
+    queues = tuple(f"{KEY_PREFIX}{name}".encode() for name in names)
     return sum(
         int(client.llen(key))
         for key in client.scan_iter(match=f"{KEY_PREFIX}*")

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # then share one Redis database without seeing each other's queues.
     broker_key_prefix: str = ""
     worker_concurrency: int = Field(default=2, ge=1)
+    # Threads of the hosted queue's worker under `up` (and the compose file's `hosted`):
+    # each holds one hosted job's submission or finalize, mostly waiting on I/O.
+    hosted_concurrency: int = Field(default=16, ge=1)
     db_pool_size: int = Field(default=40, ge=1)
     # Bounded waits on the database: a connection not made within `db_connect_timeout_s`,
     # a statement still running after `db_statement_timeout_s` (Postgres cancels it), a pool

@@ -124,6 +124,24 @@ class TestGenerate:
         ]
 
 
+class TestRouting:
+    def test_hosted_jobs_go_to_the_hosted_queue_and_local_ones_to_jobs(
+        self, redis_client: redis.Redis[bytes]
+    ) -> None:
+        """A hosted job's tasks wait on I/O (a threads pool serves `hosted`); a local render
+        needs a process of its own (`jobs`)."""
+        submit()
+        assert (
+            queued_messages(redis_client, ("jobs",)),
+            queued_messages(redis_client, ("hosted",)),
+        ) == (1, 0)
+        submit("fal-ai/minimax/video-01")
+        assert (
+            queued_messages(redis_client, ("jobs",)),
+            queued_messages(redis_client, ("hosted",)),
+        ) == (1, 1)
+
+
 class TestSweep:
     def test_resends_unsent_and_lease_expired_jobs_only(
         self, redis_client: redis.Redis[bytes]

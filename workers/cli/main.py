@@ -27,7 +27,9 @@ from workers.settings import get_settings
 from workers.stats import cli as stats
 
 # The webhooks queue is served by workers of its own (`up` starts one): see workers/queues.py.
-ALL_QUEUES = "jobs,prewarm,maintenance"
+# `up` also gives the hosted queue a threads-pool worker of its own; a plain `worker`
+# serves it too, so one worker runs every kind of job.
+ALL_QUEUES = "jobs,hosted,prewarm,maintenance"
 
 
 def _cmd_migrate(_: argparse.Namespace) -> int:
@@ -125,7 +127,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from workers.cli.supervisor import supervise
     from workers.db.migrate import upgrade
 
-    all_models()  # refuse a bad MODELS_FILE once, before starting four processes on it
+    all_models()  # refuse a bad MODELS_FILE once, before starting its processes on it
     upgrade()
     from workers.key import devkey
 
@@ -138,7 +140,11 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return supervise(
         {
             "api": [*me, "api", "--host", args.host, "--port", str(args.port)],
-            "worker": [*me, "worker"],
+            "worker": [*me, "worker", "--queues", "jobs,prewarm,maintenance"],
+            # Hosted jobs mostly wait on their provider: many threads in one process.
+            "hosted": [*me, "worker", "--queues", "hosted", "--pool", "threads"]
+            + ["--concurrency", str(get_settings().hosted_concurrency)]
+            + ["--hostname", "hosted@%h"],
             # Webhooks on a worker of their own: a slow receiver never holds a job's slot.
             "hooks": [*me, "worker", "--queues", "webhooks", "--pool", "threads"]
             + ["--concurrency", "8", "--hostname", "webhooks@%h"],

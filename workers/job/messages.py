@@ -31,9 +31,9 @@ from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.db.outbox import Action, after_commit
 from workers.job import repository
-from workers.job.models import Job
+from workers.job.models import Job, Source
 from workers.job.status import JobStatus
-from workers.queues import Queue
+from workers.queues import Queue, generation_queue
 from workers.settings import get_settings
 from workers.webhook import deliveries
 
@@ -45,11 +45,15 @@ def celery_priority(priority: int) -> int:
     return 9 - priority
 
 
-def generate_after_commit(
-    session: Session, job_id: uuid.UUID, priority: int, queue: Queue = Queue.JOBS
-) -> None:
-    """Send `job.generate` once the job's row is committed; mark it unsent if that fails."""
-    note_sent(session, job_id)
+def generate_after_commit(session: Session, job_id: uuid.UUID, priority: int) -> None:
+    """Send `job.generate` once the job's row is committed, to the queue its model and
+    source call for; mark it unsent if that fails."""
+    job = note_sent(session, job_id)
+    queue = (
+        generation_queue(provider=job.provider, prewarm=job.source == Source.PREWARM)
+        if job is not None
+        else Queue.JOBS
+    )
     send = partial(
         app.send_task,
         "job.generate",
@@ -68,7 +72,9 @@ def generate_after_commit(
 
 
 def finalize_after_commit(session: Session, job_id: uuid.UUID) -> None:
-    send = partial(app.send_task, "job.finalize", args=[str(job_id)], queue=Queue.JOBS, priority=0)
+    send = partial(
+        app.send_task, "job.finalize", args=[str(job_id)], queue=Queue.HOSTED, priority=0
+    )
     after_commit(session, Action(run=send, describe=f"job.finalize job_id={job_id}"))
 
 
@@ -77,12 +83,13 @@ def cancel_remote_after_commit(session: Session, job_id: uuid.UUID) -> None:
     after_commit(session, Action(run=send, describe=f"job.cancel_remote job_id={job_id}"))
 
 
-def note_sent(session: Session, job_id: uuid.UUID, *, countdown_s: float = 0.0) -> None:
+def note_sent(session: Session, job_id: uuid.UUID, *, countdown_s: float = 0.0) -> Job | None:
     """A `job.generate` for this job goes out now, due in `countdown_s` (a task's own retry
     says so too): if the job is still unclaimed well after that, the message is lost."""
     job = session.get(Job, job_id)
     if job is not None:
         job.resend_at = next_resend_at(job, utcnow(), countdown_s)
+    return job
 
 
 def next_resend_at(job: Job, now: datetime, countdown_s: float = 0.0) -> datetime:

@@ -55,13 +55,13 @@ def needing_finalize(session: Session, *, done_before: datetime, limit: int) -> 
 
 def needing_dispatch(
     session: Session, *, unsent_before: datetime, now: datetime, limit: int
-) -> list[tuple[uuid.UUID, int, str]]:
-    """(id, priority, source) of jobs whose task message is missing: never sent (after a
+) -> list[tuple[uuid.UUID, int]]:
+    """(id, priority) of jobs whose task message is missing: never sent (after a
     grace), sent but presumed lost (still queued past `resend_at`), or whose worker's lease
     ran out (and not re-sent since). Joined jobs wait for their leader and need none."""
     queued = (Job.status == JobStatus.QUEUED) & Job.joined_job_id.is_(None)
     rows = session.execute(
-        select(Job.id, Job.priority, Job.source)
+        select(Job.id, Job.priority)
         .where(
             or_(
                 queued & Job.enqueued_at.is_(None) & (Job.created_at < unsent_before),
@@ -76,7 +76,7 @@ def needing_dispatch(
         .order_by(Job.created_at)
         .limit(limit)
     )
-    return [(job_id, priority, source) for job_id, priority, source in rows]
+    return [(job_id, priority) for job_id, priority in rows]
 
 
 def in_flight(session: Session, provider: str) -> int:

@@ -21,7 +21,6 @@ from workers.db.engine import session_scope
 from workers.db.outage import Outage, is_unavailable
 from workers.errors import DomainError, ProviderError, RetryableProviderError
 from workers.job import messages, repository
-from workers.job.models import Source
 from workers.job.run import AttemptLost, sweeper
 from workers.job.run.finalize import finalize_hosted
 from workers.job.run.heartbeat import Heartbeat
@@ -33,7 +32,6 @@ from workers.job.state.attempt import Attempt
 from workers.provider.registry import adapter_for
 from workers.provider_health.circuit import Wait
 from workers.provider_health.outcomes import record_outcome
-from workers.queues import Queue
 from workers.settings import get_settings
 from workers.shutdown import ShuttingDown
 
@@ -118,8 +116,7 @@ def _hand_back(attempt: Attempt) -> None:
     with session_scope() as session:
         job = attempt_state.hand_back(session, attempt)
         if job is not None:
-            queue = Queue.PREWARM if job.source == Source.PREWARM else Queue.JOBS
-            messages.generate_after_commit(session, job.id, job.priority, queue)
+            messages.generate_after_commit(session, job.id, job.priority)
     log.warning("job.handed_back job_id=%s attempt=%s", attempt.job_id, attempt.number)
 
 

@@ -20,7 +20,6 @@ from workers.job import messages
 from workers.prewarm import repository, service
 from workers.prewarm.schemas import RunReport
 from workers.prewarm.service import Started
-from workers.queues import Queue
 from workers.schedule import Cron
 from workers.settings import get_settings
 
@@ -95,4 +94,4 @@ def _count(session: Session, slot: datetime, started: Started) -> None:
 
 def _send_after_commit(session: Session, started: Started) -> None:
     for job_id, priority in started.jobs:
-        messages.generate_after_commit(session, job_id, priority, Queue.PREWARM)
+        messages.generate_after_commit(session, job_id, priority)

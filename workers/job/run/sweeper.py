@@ -23,8 +23,6 @@ from datetime import timedelta
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.job import messages, repository
-from workers.job.models import Source
-from workers.queues import Queue
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -43,11 +41,9 @@ def sweep() -> int:
             session, unsent_before=now - grace, now=now, limit=BATCH
         )
         unfinalized = repository.needing_finalize(session, done_before=now - grace, limit=BATCH)
-        for job_id, priority, source in missing:
+        for job_id, priority in missing:
             messages.mark_sent(session, job_id)
-            # A pre-generation job goes back to its own queue, never ahead of users' jobs.
-            queue = Queue.PREWARM if source == Source.PREWARM else Queue.JOBS
-            messages.generate_after_commit(session, job_id, priority, queue)
+            messages.generate_after_commit(session, job_id, priority)
         for job_id in unfinalized:
             messages.finalize_after_commit(session, job_id)
     if missing or unfinalized:
