@@ -284,3 +284,16 @@ def table_counts() -> dict[str, int]:
             table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
             for table in ("jobs", "job_phases", "job_events")
         }
+
+
+def someone_waits_on_a_lock() -> bool:
+    """A session of this run's database is waiting for a row lock (committed tests only:
+    it asks from a connection of its own)."""
+    with get_engine().connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)

@@ -15,6 +15,9 @@ from workers.batch import producer
 from workers.batch.reader import read_batch
 from workers.batch.schemas import BatchCreate, BatchRead
 from workers.key.caller import Caller
+from workers.webhook import service as webhooks
+from workers.webhook.reader import batch_webhooks
+from workers.webhook.schemas import BatchWebhooks, Redelivery
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -33,7 +36,8 @@ def create_batch(
     caller: Annotated[Caller, Depends(current_caller)],
 ) -> Any:
     """Accept up to 1,000 job requests at once. Any invalid item refuses the whole batch
-    with a 422 naming the item's index and field; nothing is written. The same
+    with a 422 naming the item's index and field, as does a `webhook_url` that may not be
+    called (naming `webhook_url`); nothing is written. The same
     `idempotency_key` returns the same batch (200), also while the first request is still
     being accepted. A few items run at a time (`BATCH_WINDOW`), the next as one ends."""
     batch_id, created = producer.submit(body, caller=caller)
@@ -63,3 +67,30 @@ def cancel_batch(
     """Cancel every item not ended: waiting ones never start, running ones stop."""
     producer.cancel(batch_id, owner=caller.owner)
     return read_batch(session, batch_id, owner=caller.owner)
+
+
+@router.get("/{batch_id}/webhooks", response_model=BatchWebhooks, tags=["webhooks"])
+def list_deliveries(
+    batch_id: uuid.UUID,
+    session: Annotated[Session, Depends(db_session)],
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> BatchWebhooks:
+    """The batch's `batch.completed` delivery (once every item has ended) with every
+    attempt: its number, status code, latency and error. Another owner's batch is 404."""
+    return batch_webhooks(session, batch_id, owner=caller.owner)
+
+
+@router.post(
+    "/{batch_id}/webhooks/redeliver",
+    response_model=Redelivery,
+    status_code=202,
+    tags=["webhooks"],
+)
+def redeliver(
+    batch_id: uuid.UUID,
+    session: Annotated[Session, Depends(db_session)],
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> Redelivery:
+    """Send the batch's undelivered `batch.completed` again now, with the same webhook-id
+    and a fresh retry schedule; one a receiver already answered 2xx is never sent again."""
+    return webhooks.redeliver_batch(session, batch_id, owner=caller.owner)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
 from tests.cache.helpers import VIDEO, body, drop_redis_copies, entries, job, messages, read
+from tests.conftest import someone_waits_on_a_lock
 from workers.cache import readthrough
 from workers.cache.keys import SHARED
 from workers.cache.models import CacheEntry
@@ -194,7 +195,7 @@ class TestSingleFlight:
         second: list[producer.Accepted] = []
         thread = threading.Thread(target=lambda: second.append(producer.submit(request)))
         thread.start()
-        wait_until(_someone_waits_on_a_lock, 10, "the second request to wait on the first")
+        wait_until(someone_waits_on_a_lock, 10, "the second request to wait on the first")
         session.commit()
         session.close()
         thread.join(10)
@@ -227,17 +228,6 @@ def _open_session() -> Any:
     from workers.db.engine import new_session
 
     return new_session()
-
-
-def _someone_waits_on_a_lock() -> bool:
-    with get_engine().connect() as conn:
-        waiting = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
-    return bool(waiting)
 
 
 class TestScope:

@@ -26,6 +26,10 @@ class Batch(Base):
     key_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where its `batch.completed` webhook goes (its own URL, or its key's default), and
+    # whose secret signs it (workers/webhook/subscription.py); None: no webhook.
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    webhook_signer: Mapped[str | None] = mapped_column(String(80))
 
 
 class BatchItem(Base):

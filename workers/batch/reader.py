@@ -17,10 +17,16 @@ from workers.job.schemas import JobError
 PENDING, CANCELED = "pending", "canceled"
 
 
-def read_batch(session: Session, batch_id: uuid.UUID, *, owner: str) -> BatchRead:
+def owned_batch(session: Session, batch_id: uuid.UUID, owner: str) -> Batch:
+    """The batch, if `owner` may see it; else `NotFound`, as for an unknown id."""
     batch = session.get(Batch, batch_id)
     if batch is None or batch.owner != owner:
         raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+def read_batch(session: Session, batch_id: uuid.UUID, *, owner: str) -> BatchRead:
+    batch = owned_batch(session, batch_id, owner)
     rows = session.execute(
         select(BatchItem, Job)
         .outerjoin(Job, Job.id == BatchItem.job_id)

@@ -1,9 +1,17 @@
-"""Releasing a batch's items as jobs, at most `BATCH_WINDOW` of them in flight at once.
+"""Releasing a batch's items as jobs, at most `BATCH_WINDOW` of them in flight at once, and
+noticing when the batch has ended.
 
 Called inside the transaction that creates the batch, and inside the one where one of its
 jobs ends (`workers.job.state.ended`); the batch's row lock makes two endings release in
 turn, never the same item twice. A released item that is answered at once (a cache hit)
 takes no room, so the next one is released in the same pass.
+
+A batch ends in the transaction where its last job ends (succeeded, failed, or canceled,
+by itself or by the batch's cancel), or in the one that creates it when every item is
+answered from the cache. `if_ended` is called in both, under the batch's row lock, so
+exactly one transaction sees the end and enqueues the batch's `completed` webhook. A
+cancel that marks waiting items needs no call of its own: while items wait, `release`
+keeps some of the batch's jobs in flight, and the last of them to be canceled ends it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from workers.job.schemas import JobCreate
 from workers.job.status import JobStatus
 from workers.key.caller import Caller
 from workers.settings import get_settings
+from workers.webhook import enqueue as webhooks
 
 _IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -68,6 +77,26 @@ def after_item_ended(session: Session, job: Job) -> None:
     ).one_or_none()
     if batch is not None:
         release(session, batch)
+        if_ended(session, batch)
+
+
+def if_ended(session: Session, batch: Batch) -> None:
+    """If every item of the batch has ended (or was canceled unreleased), react to its end:
+    its `completed` webhook (`webhook.enqueue.on_batch_ended`, which sends it once). The
+    caller holds the batch row."""
+    if batch.webhook_url is None:
+        return  # nothing reacts to a batch's end but its webhook
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(BatchItem)
+        .where(
+            BatchItem.batch_id == batch.id,
+            BatchItem.job_id.is_(None),
+            BatchItem.canceled.is_(False),
+        )
+    )
+    if not waiting and not _in_flight(session, batch.id):
+        webhooks.on_batch_ended(session, batch)
 
 
 def _in_flight(session: Session, batch_id: uuid.UUID) -> int:

@@ -21,6 +21,15 @@ class BatchCreate(BaseModel):
         min_length=1, max_length=MAX_ITEMS, description="Each like a POST /v1/jobs body."
     )
     idempotency_key: StorableStr | None = Field(default=None, min_length=1, max_length=255)
+    webhook_url: StorableStr | None = Field(
+        default=None,
+        max_length=2048,
+        description="POSTed one signed `batch.completed` event, the batch as GET "
+        "/v1/batches/{id} shows it, once every item has ended (or was canceled unreleased); "
+        "default: the key's default webhook, if it takes `completed`. Each item's own "
+        "webhook_url and webhook_events still apply to that item's job. Public http(s) "
+        "addresses only.",
+    )
 
 
 class BatchItemRead(BaseModel):

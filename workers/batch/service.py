@@ -20,6 +20,7 @@ from workers.errors import Conflict, FieldError, InvalidInput, NotFound
 from workers.job import admission
 from workers.job.state import intake
 from workers.key.caller import Caller
+from workers.webhook import subscription
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def create(session: Session, request: BatchCreate, *, caller: Caller) -> Created
     estimates = _validate(request)
     now = utcnow()
     admission.admit(session, caller, estimate_usd=sum(estimates) / 1_000_000, now=now)
+    webhook = subscription.for_batch(request.webhook_url, caller)
     batch = Batch(
         id=uuid.uuid4(),
         owner=caller.owner,
@@ -49,6 +51,8 @@ def create(session: Session, request: BatchCreate, *, caller: Caller) -> Created
         item_count=len(request.items),
         key_id=caller.key_id,
         created_at=now,
+        webhook_url=webhook.url if webhook else None,
+        webhook_signer=webhook.signer if webhook else None,
     )
     try:
         with session.begin_nested():  # begin_nested flushes first: add the row inside it
@@ -75,6 +79,7 @@ def create(session: Session, request: BatchCreate, *, caller: Caller) -> Created
     )
     session.flush()
     releasing.release(session, batch)
+    releasing.if_ended(session, batch)  # every item answered from the cache
     return Created(batch, created=True)
 
 
@@ -106,9 +111,15 @@ def mark_canceled(session: Session, batch_id: uuid.UUID, *, owner: str) -> list[
 
 
 def _validate(request: BatchCreate) -> list[int]:
-    """Each item's estimated cost in micro-dollars; every bad item's errors at once."""
+    """Each item's estimated cost in micro-dollars; every bad item's errors (and a webhook
+    URL that may not be called) at once."""
     errors: list[FieldError] = []
     estimates: list[int] = []
+    if request.webhook_url is not None:  # resolved and checked here, before anything is written
+        try:
+            subscription.checked_url(request.webhook_url)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
     for index, item in enumerate(request.items):
         if item.idempotency_key is not None:
             errors.append(

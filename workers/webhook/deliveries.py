@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from workers.webhook import schedule
@@ -26,21 +26,36 @@ log = logging.getLogger(__name__)
 EARLY_S = 1.0
 
 
+def of(
+    *, job_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None
+) -> ColumnElement[bool]:
+    """The deliveries of one job or of one batch (exactly one of the two)."""
+    if (job_id is None) == (batch_id is None):
+        raise ValueError("deliveries belong to a job or to a batch")
+    if job_id is not None:
+        return WebhookDelivery.job_id == job_id
+    return WebhookDelivery.batch_id == batch_id
+
+
 def create(
     session: Session,
     *,
-    job_id: uuid.UUID,
+    job_id: uuid.UUID | None = None,
+    event_seq: int | None = None,
+    batch_id: uuid.UUID | None = None,
     event: str,
-    event_seq: int,
     url: str,
     signer: str,
     body: str,
     now: datetime,
 ) -> WebhookDelivery:
-    """A new delivery, due now; its message is sent after the commit (`sent_at` says so)."""
+    """A new delivery of a job's logged event (`job_id`, `event_seq`) or of a batch's event
+    (`batch_id`), due now; its message is sent after the commit (`sent_at` says so)."""
+    of(job_id=job_id, batch_id=batch_id)  # exactly one subject (the table checks it too)
     delivery = WebhookDelivery(
         id=uuid.uuid4(),
         job_id=job_id,
+        batch_id=batch_id,
         event=event,
         event_seq=event_seq,
         url=url,
@@ -57,12 +72,22 @@ def create(
     return delivery
 
 
+def exists_for(session: Session, *, batch_id: uuid.UUID, event: str) -> bool:
+    """Whether the batch already has a delivery of `event`."""
+    found = session.scalar(
+        select(WebhookDelivery.id)
+        .where(of(batch_id=batch_id), WebhookDelivery.event == event)
+        .limit(1)
+    )
+    return found is not None
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A delivery held for one attempt: what to send, safe to use after its session."""
 
     delivery_id: uuid.UUID
-    job_id: uuid.UUID
+    subject: str  # what it is about, for log lines: `job_id=…` or `batch_id=…`
     event: str
     url: str
     signer: str
@@ -73,6 +98,10 @@ class Claimed:
     @property
     def webhook_id(self) -> str:
         return webhook_id_of(self.delivery_id)
+
+
+def subject_of(row: WebhookDelivery) -> str:
+    return f"job_id={row.job_id}" if row.job_id is not None else f"batch_id={row.batch_id}"
 
 
 def claim(
@@ -104,7 +133,7 @@ def claim(
     ).scalar_one()
     return Claimed(
         delivery_id=row.id,
-        job_id=row.job_id,
+        subject=subject_of(row),
         event=row.event,
         url=row.url,
         signer=row.signer,
@@ -170,9 +199,9 @@ def record(
     if delay is None:
         row.state, row.next_attempt_at, row.sent_at = DeliveryState.FAILED, None, None
         log.warning(
-            "webhook.given_up delivery_id=%s job_id=%s attempts=%s error=%s",
+            "webhook.given_up delivery_id=%s %s attempts=%s error=%s",
             row.id,
-            row.job_id,
+            subject_of(row),
             row.attempts,
             outcome.error,
         )
@@ -231,14 +260,20 @@ class Redelivered:
     in_progress: list[WebhookDelivery]  # an attempt holds it right now
 
 
-def redeliver(session: Session, job_id: uuid.UUID, *, now: datetime) -> Redelivered:
-    """Make every undelivered event of the job due now, each with a fresh retry schedule;
-    delivered ones stay delivered."""
+def redeliver(
+    session: Session,
+    *,
+    job_id: uuid.UUID | None = None,
+    batch_id: uuid.UUID | None = None,
+    now: datetime,
+) -> Redelivered:
+    """Make every undelivered event of the job or batch (`job_id=` or `batch_id=`) due now,
+    each with a fresh retry schedule; delivered ones stay delivered."""
     rows = list(
         session.scalars(
             select(WebhookDelivery)
-            .where(WebhookDelivery.job_id == job_id)
-            .order_by(WebhookDelivery.event_seq)
+            .where(of(job_id=job_id, batch_id=batch_id))
+            .order_by(WebhookDelivery.event_seq, WebhookDelivery.created_at)
             .with_for_update()
         )
     )

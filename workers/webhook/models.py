@@ -1,5 +1,5 @@
-"""Webhook rows: each key's signing secret, one delivery per (job, event), and the log of
-every attempt to deliver it."""
+"""Webhook rows: each key's signing secret, one delivery per (job, event) or (batch, event),
+and the log of every attempt to deliver it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workers.db.base import Base, BigId, UTCDateTime, utcnow
+from workers.webhook.events import BATCH, JOB, WebhookEvent
 
 
 class DeliveryState(StrEnum):
@@ -47,12 +48,21 @@ class WebhookSecret(Base):
 
 
 class WebhookDelivery(Base):
-    """One event of one job to one URL; its id is the `webhook-id` of every attempt."""
+    """One event of one job, or of one batch, to one URL; its id is the `webhook-id` of
+    every attempt."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         # One delivery per logged event: a job's event can never be enqueued twice.
         UniqueConstraint("job_id", "event_seq"),
+        # A batch's event (`completed`) once, however many of its items end at once.
+        UniqueConstraint("batch_id", "event"),
+        # About a job (and one of its logged events) or about a batch, never both.
+        CheckConstraint(
+            "(job_id IS NOT NULL AND event_seq IS NOT NULL AND batch_id IS NULL)"
+            " OR (job_id IS NULL AND event_seq IS NULL AND batch_id IS NOT NULL)",
+            name="subject",
+        ),
         CheckConstraint("event IN ('completed', 'started', 'progress', 'preview')", name="event"),
         CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
         # What the sweep looks for: pending deliveries that are due.
@@ -60,9 +70,12 @@ class WebhookDelivery(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), index=True
+    )
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(16))
-    event_seq: Mapped[int] = mapped_column(Integer)  # the job event that caused it
+    event_seq: Mapped[int | None] = mapped_column(Integer)  # the job event that caused it
     url: Mapped[str] = mapped_column(String(2048))
     signer: Mapped[str] = mapped_column(String(80))  # whose secret signs it (`holder`)
     body: Mapped[str] = mapped_column(Text)  # exactly the bytes sent (and signed), every time
@@ -81,6 +94,11 @@ class WebhookDelivery(Base):
     @property
     def webhook_id(self) -> str:
         return webhook_id_of(self.id)
+
+    @property
+    def type(self) -> str:
+        """The payload's `type`: `job.completed`, `batch.completed`, …"""
+        return WebhookEvent(self.event).type_of(JOB if self.job_id is not None else BATCH)
 
 
 def webhook_id_of(delivery_id: uuid.UUID) -> str:

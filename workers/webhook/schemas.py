@@ -31,7 +31,7 @@ class AttemptRead(BaseModel):
 class DeliveryRead(BaseModel):
     webhook_id: str = Field(description="The webhook-id header: the same on every attempt.")
     event: str
-    type: str = Field(description="The payload's type, e.g. job.completed.")
+    type: str = Field(description="The payload's type, e.g. job.completed, batch.completed.")
     url: str
     state: str = Field(description="pending, delivered or failed (the retries ran out).")
     attempts: int
@@ -45,6 +45,14 @@ class JobWebhooks(BaseModel):
     job_id: uuid.UUID
     webhook_url: str | None
     webhook_events: list[str] | None
+    deliveries: list[DeliveryRead]
+
+
+class BatchWebhooks(BaseModel):
+    batch_id: uuid.UUID
+    webhook_url: str | None = Field(
+        description="Where batch.completed goes (the batch's own, or its key's default)."
+    )
     deliveries: list[DeliveryRead]
 
 

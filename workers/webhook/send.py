@@ -63,11 +63,11 @@ def deliver(delivery_id: uuid.UUID) -> Result:
             messages.webhook_after_commit(session, delivery_id, countdown_s=recorded.countdown_s)
     log.log(
         logging.INFO if outcome.delivered else logging.WARNING,
-        "webhook.attempt delivery_id=%s webhook_id=%s job_id=%s event=%s attempt=%s "
+        "webhook.attempt delivery_id=%s webhook_id=%s %s event=%s attempt=%s "
         "status_code=%s latency_ms=%.1f error=%s",
         delivery_id,
         claimed.webhook_id,
-        claimed.job_id,
+        claimed.subject,
         claimed.event,
         claimed.number,
         outcome.status_code,

@@ -1,4 +1,4 @@
-"""What callers ask of a job's webhooks beyond reading them: redelivery."""
+"""What callers ask of a job's or a batch's webhooks beyond reading them: redelivery."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from workers.batch.reader import owned_batch
 from workers.db.base import utcnow
 from workers.job import messages
 from workers.webhook import deliveries
@@ -17,7 +18,17 @@ def redeliver(session: Session, job_id: uuid.UUID, *, owner: str | None) -> Rede
     """Make the job's undelivered events due now (same ids); their messages go after the
     commit. `NotFound` for an unknown or another owner's job."""
     owned_job(session, job_id, owner)
-    done = deliveries.redeliver(session, job_id, now=utcnow())
+    return _redeliver(session, deliveries.redeliver(session, job_id=job_id, now=utcnow()))
+
+
+def redeliver_batch(session: Session, batch_id: uuid.UUID, *, owner: str) -> Redelivery:
+    """The same for a batch's event (`batch.completed`). `NotFound` for an unknown or
+    another owner's batch."""
+    owned_batch(session, batch_id, owner)
+    return _redeliver(session, deliveries.redeliver(session, batch_id=batch_id, now=utcnow()))
+
+
+def _redeliver(session: Session, done: deliveries.Redelivered) -> Redelivery:
     for row in done.resent:
         messages.webhook_after_commit(session, row.id)
     return Redelivery(

@@ -1,7 +1,8 @@
 """Which webhook a new job gets: its request's `webhook_url` and `webhook_events`, else its
-key's default, else none. A URL the request names is vetted (`checked_url`) when the
-request is validated (`intake.validate`), before anything is written; a key's default was
-vetted when it was set. Both are vetted again before every delivery attempt.
+key's default, else none. A new batch likewise (`for_batch`), for its one event,
+`batch.completed`. A URL the request names is vetted (`checked_url`) when the request is
+validated (`intake.validate`, `batch.service`), before anything is written; a key's default
+was vetted when it was set. Both are vetted again before every delivery attempt.
 """
 
 from __future__ import annotations
@@ -60,4 +61,19 @@ def for_request(
             msg="names events but no webhook_url: give one, or set the key's default "
             "(PUT /v1/webhooks/default)",
         )
+    return None
+
+
+def for_batch(url: str | None, caller: Caller) -> Subscription | None:
+    """The webhook of a batch `caller` submits (a `url` given was vetted with the request):
+    its own URL, else its key's default when that takes `completed` (a key asking for its
+    jobs' ends gets its batches' ends too), else none. A batch's only event is `completed`
+    (`batch.completed`); its items' own events go where each item says."""
+    events = (WebhookEvent.COMPLETED,)
+    if url is not None:
+        return Subscription(url.strip(), events, holder_of(caller))
+    if caller.webhook_url is not None and WebhookEvent.COMPLETED in checked_events(
+        caller.webhook_events
+    ):
+        return Subscription(caller.webhook_url, events, holder_of(caller))
     return None

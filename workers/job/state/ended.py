@@ -8,7 +8,8 @@ What reacts to a job's end is listed here, in order, and nowhere else:
 2. the job's actual cost replaces its estimate (`cost.settle`): its output's price, or 0
    for a hit, a joined job, or a failure the provider does not bill;
 3. a preview job tells its video job what it produced (`preview.announce`);
-4. a batch's job makes room for the batch's next item (`workers.batch.release`);
+4. a batch's job makes room for the batch's next item, and the batch's last job to end
+   enqueues the batch's `completed` webhook (`workers.batch.release`);
 5. the job's `completed` webhook, if it has one, gets its delivery row, sent after the
    commit (`webhook.enqueue.on_ended`): last, so its body carries the settled cost.
 
