@@ -119,8 +119,10 @@ class Settings(BaseSettings):
     circuit_open_s: float = Field(default=30.0, gt=0)
     # Waiting at a provider holds no worker: the poller checks each job's status, often near
     # its expected finish and rarely before. These bound the interval between two checks.
-    poll_min_interval_s: float = Field(default=0.5, gt=0)
-    poll_max_interval_s: float = Field(default=10.0, gt=0)
+    # The floor is what a finished job may wait to be noticed; the ceiling, how late a job
+    # that finishes far earlier than expected is noticed. About 8 checks for a typical job.
+    poll_min_interval_s: float = Field(default=1.0, gt=0)
+    poll_max_interval_s: float = Field(default=15.0, gt=0)
     poller_concurrency: int = Field(default=32, ge=1)
     # Providers' callbacks in (workers/job/callback/): with PROVIDER_CALLBACKS on,
     # PUBLIC_BASE_URL must be reachable by the providers; fal and Replicate jobs are then

@@ -3,10 +3,12 @@
 One process per host (`abstrakt-queue poller`). Its state is the job rows: it takes due
 jobs in batches (SKIP LOCKED plus a short lease, so pollers on several hosts never check
 the same job), asks each provider for the status from a thread pool, and moves the job on.
-A job the provider finished is handed to a worker as a short `job.finalize` task. Killed at
-any point, it loses nothing: an unfinished lease lapses and the next round takes the job.
-While the database or the broker cannot be reached it backs off (up to `MAX_BACKOFF_S`)
-and carries on, logging the outage once.
+Most answers move nothing (still queued, still running): a round records all of those in
+one statement, so a check costs about one HTTP request. A job the provider finished is
+handed to a worker as a short `job.finalize` task. Killed at any point, it loses nothing:
+an unfinished lease lapses and the next round takes the job. While the database or the
+broker cannot be reached it backs off (up to `MAX_BACKOFF_S`) and carries on, logging the
+outage once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from workers.job.callback import token as callback_token
 from workers.job.live import signals
 from workers.job.messages import finalize_after_commit
 from workers.job.state import attempt, hosted
-from workers.job.state.hosted import PollTicket
+from workers.job.state.hosted import PollTicket, Reschedule
 from workers.provider.registry import adapter_for
 from workers.provider_health.outcomes import record_outcome
 from workers.settings import get_settings
@@ -46,10 +48,10 @@ def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
     often again the later it runs.
 
     Half the expected remaining time, bounded by the settings, so the checks close in on
-    the expected finish geometrically (about ten per job). Past it, a quarter of the
-    overrun: a job 2 s late is checked every 0.5 s, one 40 s late every 10 s. A fixed
-    short interval for every late job would feed on itself: a poller that falls behind
-    makes every job late, and late jobs asked for four times the checks.
+    the expected finish geometrically (about eight for a job that takes as long as
+    expected). Past it, a quarter of the overrun: a job 4 s late is checked every 1 s, one
+    40 s late every 10 s. A fixed short interval for every late job would feed on itself:
+    a poller that falls behind makes every job late, and late jobs asked for more checks.
 
     A job whose provider will call us back (`callback.token.enabled_for`) is checked at
     most every CALLBACK_POLL_INTERVAL_S: polling is then only the fallback for a callback
@@ -64,15 +66,16 @@ def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
     return wait
 
 
-def check(ticket: PollTicket) -> None:
-    """Ask the provider about one job and record the answer."""
+def check(ticket: PollTicket) -> Reschedule | None:
+    """Ask the provider about one job and record the answer; an answer that does not move
+    the job is returned instead, for the round to record with the others (most checks)."""
     settings = get_settings()
     spec = get_model(ticket.model)
     adapter = adapter_for(ticket.provider)
     elapsed = (utcnow() - ticket.submitted_at).total_seconds() if ticket.submitted_at else 0.0
     if elapsed > settings.hosted_job_deadline_s:
         _give_up(ticket, elapsed)
-        return
+        return None
     try:
         status = adapter.status(spec.provider_model, ticket.submission)
     except RetryableProviderError as exc:
@@ -81,21 +84,23 @@ def check(ticket: PollTicket) -> None:
         with session_scope() as session:
             hosted.postpone_poll(session, ticket, in_s=delay, reason=exc.code)
         log.warning("job.poll_failed job_id=%s reason=%s", ticket.job_id, exc.code)
-        return
+        return None
     except PermanentProviderError as exc:
         with session_scope() as session:
             attempt.fail(session, ticket.job_id, code=exc.code, message=str(exc))
-        return
+        return None
     record_outcome(ticket.provider, None)
-    with session_scope() as session:
-        advance = hosted.apply_status(
-            session, ticket, status, next_poll_in_s=next_poll_in_s(spec, elapsed_s=elapsed)
-        )
-        if advance.finalize:
-            finalize_after_commit(session, ticket.job_id)
+    next_in_s = next_poll_in_s(spec, elapsed_s=elapsed)
+    same = hosted.unchanged(ticket, status, next_poll_in_s=next_in_s)
+    if same is None:
+        with session_scope() as session:
+            advance = hosted.apply_status(session, ticket, status, next_poll_in_s=next_in_s)
+            if advance.finalize:
+                finalize_after_commit(session, ticket.job_id)
     signals.publish_remote(
         ticket.job_id, status, elapsed_s=elapsed, expected_s=spec.typical_latency_s
     )
+    return same
 
 
 def _give_up(ticket: PollTicket, elapsed: float) -> None:
@@ -125,9 +130,10 @@ def poll_once(
     with session_scope() as session:
         tickets = hosted.take_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
     away: BaseException | None = None
+    same: list[Reschedule] = []
     for ticket, future in [(ticket, pool.submit(check, ticket)) for ticket in tickets]:
         try:
-            future.result()
+            answer = future.result()
         except Exception as exc:  # one job's surprise must not stop the others' polling
             if is_unavailable(exc):
                 away = away or exc
@@ -135,6 +141,18 @@ def poll_once(
                     stranded.append(ticket)
                 continue
             log.exception("job.poll_crashed")
+            continue
+        if answer is not None:
+            same.append(answer)
+    try:
+        with session_scope() as session:
+            hosted.reschedule_polls(session, same)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        away = away or exc
+        if stranded is not None:
+            stranded.extend(answer.ticket for answer in same)
     if away is not None:
         raise away
     return len(tickets)

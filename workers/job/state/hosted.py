@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from workers.db.base import utcnow
@@ -95,6 +95,29 @@ class PollTicket:
     attempt: int
     submission: Submission
     submitted_at: datetime | None
+    remote_state: str | None = None  # what the provider said at the last check
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """A check whose answer did not move its job: only its next check and the provider's
+    latest view (logs, queue position) are written, with a round's others in one statement."""
+
+    ticket: PollTicket
+    remote: dict[str, Any]
+    next_poll_at: datetime
+
+
+def unchanged(
+    ticket: PollTicket, status: RemoteStatus, *, next_poll_in_s: float
+) -> Reschedule | None:
+    """A Reschedule when the provider still says what it said last time (queued or
+    running), else None: the answer moves the job (`apply_status`)."""
+    if status.state not in (RemoteState.QUEUED, RemoteState.RUNNING):
+        return None
+    if ticket.remote_state != status.state:
+        return None
+    return Reschedule(ticket, _remote_view(status), utcnow() + timedelta(seconds=next_poll_in_s))
 
 
 def take_due_polls(
@@ -129,9 +152,45 @@ def take_due_polls(
                 job.attempts,
                 Submission(job.provider_request_id, dict(job.provider_handles or {})),
                 job.started_at,
+                (job.remote or {}).get("state"),
             )
         )
     return tickets
+
+
+def reschedule_polls(session: Session, checks: list[Reschedule]) -> None:
+    """Record a round's unchanged checks in one statement sent as one batch. A job that
+    moved meanwhile (a callback finished it, it was canceled, a new attempt took it) no
+    longer matches and is left alone."""
+    if not checks:
+        return
+    statement = (
+        update(Job)
+        .where(
+            Job.id == bindparam("b_id"),
+            Job.attempts == bindparam("b_attempt"),
+            Job.status == JobStatus.RUNNING,
+            Job.submit_state == SubmitState.SUBMITTED,
+        )
+        .values(
+            remote=bindparam("b_remote"),
+            next_poll_at=bindparam("b_next"),
+            poll_lease_until=None,
+        )
+    )
+    # Through the connection: a plain executemany, not the ORM's bulk update by key.
+    session.connection().execute(
+        statement,
+        [
+            {
+                "b_id": check.ticket.job_id,
+                "b_attempt": check.ticket.attempt,
+                "b_remote": check.remote,
+                "b_next": check.next_poll_at,
+            }
+            for check in checks
+        ],
+    )
 
 
 @dataclass(frozen=True)
