@@ -36,14 +36,19 @@ class BatchStatus:
 
 
 def batch_body(
-    items: Sequence[tuple[str, Mapping[str, Any]]], idempotency_key: str | None
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    idempotency_key: str | None,
+    webhook_url: str | None = None,
 ) -> dict[str, Any]:
     """`items` as `(model, {"input": {...}, ...})` pairs, the seed's shape; the batch always
     carries an idempotency key, so a retried submission never makes a second batch."""
-    return {
+    body: dict[str, Any] = {
         "items": [{"model": model, **arguments} for model, arguments in items],
         "idempotency_key": idempotency_key or f"abstrakt-py-batch-{uuid.uuid4().hex}",
     }
+    if webhook_url is not None:
+        body["webhook_url"] = webhook_url
+    return body
 
 
 class BatchHandle:

@@ -312,10 +312,12 @@ class AbstraktClient:
         items: Sequence[tuple[str, Mapping[str, Any]]],
         *,
         idempotency_key: str | None = None,
+        webhook_url: str | None = None,
     ) -> BatchHandle:
         """Submit up to 1,000 `(model, {"input": {...}})` items at once: all are accepted
-        or none (an invalid item raises `InvalidRequestError` naming its index)."""
-        body = batch_body(items, idempotency_key)
+        or none (an invalid item raises `InvalidRequestError` naming its index).
+        `webhook_url` receives one signed `batch.completed` when every item has ended."""
+        body = batch_body(items, idempotency_key, webhook_url)
         accepted = self._transport.request("POST", "/v1/batches", json=body)
         return BatchHandle(self._transport, str(accepted["id"]))
 
@@ -326,10 +328,11 @@ class AbstraktClient:
         on_progress: Callable[[BatchStatus], object] | None = None,
         timeout: float | None = None,
         idempotency_key: str | None = None,
+        webhook_url: str | None = None,
     ) -> BatchStatus:
         """Submit a batch and wait until every item ended, calling `on_progress` with the
         counts as they change."""
-        handle = self.submit_batch(items, idempotency_key=idempotency_key)
+        handle = self.submit_batch(items, idempotency_key=idempotency_key, webhook_url=webhook_url)
         return handle.wait(on_progress=on_progress, timeout=timeout)
 
     def get_handle(self, job_id: str) -> JobHandle:

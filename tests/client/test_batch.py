@@ -39,3 +39,10 @@ def test_a_batch_submission_retried_with_its_key_is_one_batch(sdk: AbstraktClien
     again = sdk.submit_batch([tile(10)], idempotency_key="client-batch-once")
     assert first.id == again.id
     assert again.cancel().done
+
+
+def test_a_batch_webhook_url_is_sent_and_vetted_like_a_jobs(sdk: AbstraktClient) -> None:
+    """The URL reaches the server, which refuses a loopback receiver it was not told to
+    trust: nothing is submitted."""
+    with pytest.raises(InvalidRequestError, match="webhook_url"):
+        sdk.submit_batch([tile(20)], webhook_url="http://127.0.0.1:9/hooks")
