@@ -1,20 +1,31 @@
-"""Case 5: jobs held at once at a provider by one 2-core worker host, and the status lag.
+"""Cases 5 and 12: jobs held at once at a provider by one 2-core host, and the status lag.
 
 Jobs are submitted evenly over 95 % of one generation time, so that by then all `count`
 jobs are at the emulator together (the first finishes just after the last is sent): the
 steady state of a host that keeps `count` jobs in flight. Lag is how long after the
 emulator finished a job ours is `succeeded` with its file stored. Beside it, bare Celery
 holds the same kind of jobs by blocking a slot each, with prefork x2 and a gevent pool of 200.
+
+Case 5 polls only (2,000 jobs, 60 s each). Case 12 runs the same with provider callbacks
+on (10,000 jobs, 300 s each: the same submission rate): an API process receives the
+emulator's signed fal callbacks, and the poller is only the fallback (it checks a job at
+most every CALLBACK_POLL_INTERVAL_S). The callbacks' settings go to this case's children
+alone, never to the bench's own environment.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
 import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import psutil
 import redis
 from sqlalchemy import func, select
@@ -22,11 +33,13 @@ from sqlalchemy import func, select
 from bench import env
 from bench.env import start_hosted_worker
 from bench.result import Result, percentile
-from devtools.processes import Children, answers, cli, wait_for
+from devtools.processes import Children, answers, cli, free_port, wait_for
 
 MODEL = "fal-ai/minimax/video-01"  # catalog typical latency 60 s, like the emulated jobs
 HOSTED_THREADS = 16  # `up`'s default (HOSTED_CONCURRENCY)
 RAMP = 0.95  # the share of one generation time over which the jobs are sent
+FLAT = 1.10  # memory is flat when the steady state's last sample is within 10 % of its first
+CALLBACK_SECRET = "bench-callback-secret"
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -76,18 +89,65 @@ def _start_emulator(procs: Children, generation_s: float) -> subprocess.Popen[by
     return emulator
 
 
+@dataclass(frozen=True)
+class Callbacks:
+    """Case 12's API process (PUBLIC_BASE_URL) and the environment of its worker and poller."""
+
+    api: subprocess.Popen[bytes]
+    env: Mapping[str, str]
+
+
+def _start_callback_api(procs: Children) -> Callbacks:
+    """The API that receives the emulator's callbacks, as tests/hosted/test_callbacks.py runs
+    it: PROVIDER_CALLBACKS on, fal's keys from the emulator's JWKS, its own URL public."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    child_env = {
+        **os.environ,
+        "PROVIDER_CALLBACKS": "true",
+        "CALLBACK_SECRET": CALLBACK_SECRET,
+        "FAL_JWKS_URL": f"{env.EMULATOR_URL}/_emulator/fal/jwks.json",
+        "PUBLIC_BASE_URL": url,
+    }
+    api = procs.start(cli("api", "--host", "127.0.0.1", "--port", str(port)), "api", child_env)
+    wait_for(lambda: answers(f"{url}/healthz"), 60, "the API")
+    return Callbacks(api, child_env)
+
+
+def _callback_outcomes() -> dict[str, int]:
+    """The emulator's log of the callbacks it made, by what our API answered."""
+    log = httpx.get(f"{env.EMULATOR_URL}/_emulator/callbacks", timeout=60).json()["callbacks"]
+    outcomes: Counter[str] = Counter()
+    for entry in log:
+        if entry.get("lost"):
+            outcomes["lost"] += 1
+        elif "status_code" not in entry:
+            outcomes[f"error {entry.get('error')}"] += 1
+        elif entry["status_code"] == 200:
+            outcomes[str(json.loads(entry["answer"]).get("outcome"))] += 1
+        else:
+            outcomes[f"http {entry['status_code']}"] += 1
+    return dict(outcomes)
+
+
 def _ours(
-    procs: Children, emulator: subprocess.Popen[bytes], count: int, generation_s: float
+    procs: Children,
+    emulator: subprocess.Popen[bytes],
+    count: int,
+    generation_s: float,
+    callbacks: Callbacks | None = None,
 ) -> dict[str, Any]:
     from workers.db.engine import session_scope
     from workers.job import producer
     from workers.job.models import Job, JobEvent
     from workers.job.schemas import JobCreate
 
-    worker = start_hosted_worker(procs, HOSTED_THREADS)
-    poller = procs.start(cli("poller"), "poller")
+    child_env = callbacks.env if callbacks else None
+    worker = start_hosted_worker(procs, HOSTED_THREADS, child_env)
+    poller = procs.start(cli("poller"), "poller", child_env)
+    watched = [worker.pid, poller.pid, *([callbacks.api.pid] if callbacks else [])]
 
-    samples: list[tuple[float, int, float]] = []  # (t, in flight, worker+poller RSS MB)
+    samples: list[tuple[float, int, float]] = []  # (t, in flight, watched processes' RSS MB)
     stop = threading.Event()
 
     def sample() -> None:
@@ -98,7 +158,7 @@ def _ours(
                     .select_from(Job)
                     .where(Job.status == "running", Job.submit_state == "submitted")
                 )
-            rss = _tree_rss_mb(worker.pid) + _tree_rss_mb(poller.pid)
+            rss = sum(_tree_rss_mb(pid) for pid in watched)
             samples.append((time.monotonic(), int(held or 0), rss))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -106,6 +166,7 @@ def _ours(
     roles = {
         "worker": [worker.pid],
         "poller": [poller.pid],
+        **({"api (callbacks in)": [callbacks.api.pid]} if callbacks else {}),
         "emulator": [emulator.pid],
         "postgres": _named("postgres"),
         "redis": _named("redis-server"),
@@ -150,13 +211,25 @@ def _ours(
     procs.stop(poller)
     procs.stop(worker)
     steady = [s for s in samples if s[0] - started >= generation_s * 0.5]
+    figures: dict[str, Any] = {"held_max": max(s[1] for s in samples)}
+    if callbacks:
+        # A callback and a poll move a job the same way (`hosted.apply_status`, the same
+        # event): the emulator's log tells them apart. A job not finished by a callback
+        # our API answered `applied` was finished by a poll.
+        outcomes = _callback_outcomes()
+        figures["callbacks"] = outcomes
+        figures["finished_by_callback"] = outcomes.get("applied", 0)
+        figures["finished_by_poll"] = len(lags) - outcomes.get("applied", 0)
     return {
-        "held_max": max(s[1] for s in samples),
+        **figures,
         "succeeded": len(lags),
         "jobs": count,
         "lag_p50_s": percentile(lags, 50),
         "lag_p99_s": percentile(lags, 99),
         "cores_used_by": cpu,
+        "rss_roles": "worker + poller" + (" + API" if callbacks else ""),
+        # From half a generation time in, when half the jobs are in flight, to the end.
+        "rss_flat": bool(steady) and steady[-1][2] <= FLAT * steady[0][2],
         "rss_mb_first_last_max": [
             round(steady[0][2]),
             round(steady[-1][2]),
@@ -187,25 +260,56 @@ def _baseline(procs: Children, pool: str, concurrency: int, count: int, window_s
     return held
 
 
+def _baselines(procs: Children, quick: bool) -> dict[str, int]:
+    """Bare Celery on the same emulator: what prefork x2 and gevent x200 hold at once."""
+    window_s = 10 if quick else 20
+    return {
+        "baseline_prefork_x2": _baseline(procs, "prefork", 2, 50, window_s),
+        "baseline_gevent_200": _baseline(procs, "gevent", 200, 400, window_s),
+    }
+
+
 def in_flight(procs: Children, quick: bool) -> Result:
     count, generation_s = (200, 10.0) if quick else (2000, 60.0)
     env.reset_state()
     emulator = _start_emulator(procs, generation_s)
     ours = _ours(procs, emulator, count, generation_s)
-    prefork = _baseline(procs, "prefork", 2, 50, 10 if quick else 20)
-    gevent = _baseline(procs, "gevent", 200, 400, 10 if quick else 20)
-    lag_ok = ours["lag_p99_s"] <= 2
+    baselines = _baselines(procs, quick)
+    procs.stop(emulator)  # its port is the next in-flight case's
     return Result(
         "5. in flight",
         "jobs held at once",
         ours["held_max"],
-        gevent,
+        baselines["baseline_gevent_200"],
         "≥ 2000, lag p99 ≤ 2 s",
-        ours["held_max"] >= 2000 and lag_ok,
+        ours["held_max"] >= 2000 and ours["lag_p99_s"] <= 2,
+        {**ours, "generation_s": generation_s, **baselines},
+    )
+
+
+def in_flight_callbacks(procs: Children, quick: bool) -> Result:
+    """Case 12: case 5 with provider callbacks on, five times the jobs and the time."""
+    from workers.settings import get_settings
+
+    count, generation_s = (300, 20.0) if quick else (10_000, 300.0)
+    env.reset_state()
+    emulator = _start_emulator(procs, generation_s)
+    callbacks = _start_callback_api(procs)
+    ours = _ours(procs, emulator, count, generation_s, callbacks)
+    procs.stop(callbacks.api)
+    baselines = _baselines(procs, quick)
+    procs.stop(emulator)
+    return Result(
+        "12. in flight, callbacks",
+        "jobs held at once",
+        ours["held_max"],
+        baselines["baseline_gevent_200"],
+        "≥ 10000, lag p99 ≤ 2 s, memory flat",
+        ours["held_max"] >= 10_000 and ours["lag_p99_s"] <= 2 and ours["rss_flat"],
         {
             **ours,
             "generation_s": generation_s,
-            "baseline_prefork_x2": prefork,
-            "baseline_gevent_200": gevent,
+            "callback_poll_interval_s": get_settings().callback_poll_interval_s,
+            **baselines,
         },
     )
