@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,17 +51,24 @@ def _tree_rss_mb(pid: int) -> float:
         return 0.0
 
 
-def _cpu_s(pids: list[int], *, children: bool = True) -> float:
-    total = 0.0
+def _cpu_by_pid(pids: list[int], *, children: bool = True) -> dict[int, float]:
+    """CPU seconds so far of each process (and, with `children`, each of its descendants)."""
+    seconds: dict[int, float] = {}
     for pid in pids:
         try:
             root = psutil.Process(pid)
             for proc in [root, *(root.children(recursive=True) if children else [])]:
                 times = proc.cpu_times()
-                total += times.user + times.system
+                seconds[proc.pid] = times.user + times.system
         except psutil.NoSuchProcess:
             pass
-    return total
+    return seconds
+
+
+def _cores(before: dict[int, float], after: dict[int, float], elapsed_s: float) -> float:
+    """Cores used between two readings: a process started since counts whole, one gone
+    since is left out (Postgres ends and starts backends as connections come and go)."""
+    return round(sum(t - before.get(pid, 0.0) for pid, t in after.items()) / elapsed_s, 2)
 
 
 def _named(*names: str) -> list[int]:
@@ -114,20 +121,25 @@ def _start_callback_api(procs: Children) -> Callbacks:
     return Callbacks(api, child_env)
 
 
-def _callback_outcomes() -> dict[str, int]:
-    """The emulator's log of the callbacks it made, by what our API answered."""
+def _callback_outcomes() -> tuple[dict[str, int], set[str]]:
+    """The emulator's log of the callbacks it made, by what our API answered; and the
+    requests whose callback moved the job (answered `applied`)."""
     log = httpx.get(f"{env.EMULATOR_URL}/_emulator/callbacks", timeout=60).json()["callbacks"]
     outcomes: Counter[str] = Counter()
+    applied: set[str] = set()
     for entry in log:
         if entry.get("lost"):
-            outcomes["lost"] += 1
+            outcome = "lost"
         elif "status_code" not in entry:
-            outcomes[f"error {entry.get('error')}"] += 1
+            outcome = f"error {entry.get('error')}"
         elif entry["status_code"] == 200:
-            outcomes[str(json.loads(entry["answer"]).get("outcome"))] += 1
+            outcome = str(json.loads(entry["answer"]).get("outcome"))
         else:
-            outcomes[f"http {entry['status_code']}"] += 1
-    return dict(outcomes)
+            outcome = f"http {entry['status_code']}"
+        outcomes[outcome] += 1
+        if outcome == "applied":
+            applied.add(entry["request_id"])
+    return dict(outcomes), applied
 
 
 def _ours(
@@ -145,9 +157,12 @@ def _ours(
     child_env = callbacks.env if callbacks else None
     worker = start_hosted_worker(procs, HOSTED_THREADS, child_env)
     poller = procs.start(cli("poller"), "poller", child_env)
-    watched = [worker.pid, poller.pid, *([callbacks.api.pid] if callbacks else [])]
+    watched = {"worker": worker.pid, "poller": poller.pid}
+    if callbacks:
+        watched["api"] = callbacks.api.pid
 
     samples: list[tuple[float, int, float]] = []  # (t, in flight, watched processes' RSS MB)
+    by_role: list[dict[str, float]] = []  # each sample's RSS MB of each watched process
     stop = threading.Event()
 
     def sample() -> None:
@@ -158,23 +173,23 @@ def _ours(
                     .select_from(Job)
                     .where(Job.status == "running", Job.submit_state == "submitted")
                 )
-            rss = sum(_tree_rss_mb(pid) for pid in watched)
-            samples.append((time.monotonic(), int(held or 0), rss))
+            rss = {role: _tree_rss_mb(pid) for role, pid in watched.items()}
+            samples.append((time.monotonic(), int(held or 0), sum(rss.values())))
+            by_role.append(rss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    roles = {
-        "worker": [worker.pid],
-        "poller": [poller.pid],
-        **({"api (callbacks in)": [callbacks.api.pid]} if callbacks else {}),
-        "emulator": [emulator.pid],
-        "postgres": _named("postgres"),
-        "redis": _named("redis-server"),
+    roles: dict[str, Callable[[], dict[int, float]]] = {
+        "worker": lambda: _cpu_by_pid([worker.pid]),
+        "poller": lambda: _cpu_by_pid([poller.pid]),
+        **({"api (callbacks in)": lambda: _cpu_by_pid([callbacks.api.pid])} if callbacks else {}),
+        "emulator": lambda: _cpu_by_pid([emulator.pid]),
+        "postgres": lambda: _cpu_by_pid(_named("postgres")),
+        "redis": lambda: _cpu_by_pid(_named("redis-server")),
+        # The bench's own process, not its children (every other role is one of them).
+        "bench (submitting, sampling)": lambda: _cpu_by_pid([os.getpid()], children=False),
     }
-    # The bench's own process, not its children (every other role is one of them).
-    bench = "bench (submitting, sampling)"
-    cpu_before = {role: _cpu_s(pids) for role, pids in roles.items()}
-    cpu_before[bench] = _cpu_s([os.getpid()], children=False)
+    cpu_before = {role: reading() for role, reading in roles.items()}
     started = time.monotonic()
     for i in range(count):
         delay = started + i * RAMP * generation_s / count - time.monotonic()
@@ -191,35 +206,43 @@ def _ours(
 
     wait_for(drained, generation_s * 2 + 300, "every in-flight job to finish")
     elapsed = time.monotonic() - started
-    cpu = {
-        role: round((_cpu_s(pids) - cpu_before[role]) / elapsed, 2) for role, pids in roles.items()
-    }
-    cpu[bench] = round((_cpu_s([os.getpid()], children=False) - cpu_before[bench]) / elapsed, 2)
+    cpu = {role: _cores(cpu_before[role], reading(), elapsed) for role, reading in roles.items()}
     stop.set()
     sampler.join()
     with session_scope() as session:
         rows = session.execute(
-            select(Job.status, Job.finished_at, func.min(JobEvent.created_at))
+            select(
+                Job.status, Job.finished_at, func.min(JobEvent.created_at), Job.provider_request_id
+            )
             .join(JobEvent, (JobEvent.job_id == Job.id) & (JobEvent.type == "submitted"))
             .group_by(Job.id)
         ).all()
-    lags = [
-        (finished - submitted).total_seconds() - generation_s
-        for status, finished, submitted in rows
+    lag_of = {
+        request_id: (finished - submitted).total_seconds() - generation_s
+        for status, finished, submitted, request_id in rows
         if status == "succeeded" and finished is not None  # a succeeded job has finished
-    ]
+    }
+    lags = list(lag_of.values())
     procs.stop(poller)
     procs.stop(worker)
-    steady = [s for s in samples if s[0] - started >= generation_s * 0.5]
+    first_steady = next(
+        (i for i, s in enumerate(samples) if s[0] - started >= generation_s * 0.5), len(samples)
+    )
+    steady = samples[first_steady:]
     figures: dict[str, Any] = {"held_max": max(s[1] for s in samples)}
     if callbacks:
         # A callback and a poll move a job the same way (`hosted.apply_status`, the same
         # event): the emulator's log tells them apart. A job not finished by a callback
         # our API answered `applied` was finished by a poll.
-        outcomes = _callback_outcomes()
+        outcomes, applied = _callback_outcomes()
+        by_callback = [lag for request_id, lag in lag_of.items() if request_id in applied]
+        by_poll = [lag for request_id, lag in lag_of.items() if request_id not in applied]
         figures["callbacks"] = outcomes
-        figures["finished_by_callback"] = outcomes.get("applied", 0)
-        figures["finished_by_poll"] = len(lags) - outcomes.get("applied", 0)
+        figures["finished_by_callback"] = len(by_callback)
+        figures["finished_by_poll"] = len(by_poll)
+        for name, some in (("callback", by_callback), ("poll", by_poll)):
+            if some:
+                figures[f"lag_p50_p99_s_by_{name}"] = [percentile(some, 50), percentile(some, 99)]
     return {
         **figures,
         "succeeded": len(lags),
@@ -227,7 +250,7 @@ def _ours(
         "lag_p50_s": percentile(lags, 50),
         "lag_p99_s": percentile(lags, 99),
         "cores_used_by": cpu,
-        "rss_roles": "worker + poller" + (" + API" if callbacks else ""),
+        "rss_roles": " + ".join(watched),
         # From half a generation time in, when half the jobs are in flight, to the end.
         "rss_flat": bool(steady) and steady[-1][2] <= FLAT * steady[0][2],
         "rss_mb_first_last_max": [
@@ -235,6 +258,11 @@ def _ours(
             round(steady[-1][2]),
             round(max(s[2] for s in samples)),
         ]
+        if steady
+        else None,
+        "rss_mb_by_role_first_last": {
+            role: [round(by_role[first_steady][role]), round(by_role[-1][role])] for role in watched
+        }
         if steady
         else None,
         # Ten evenly spaced samples over the whole run: a climb, or a plateau?
