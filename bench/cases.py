@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bench import env
 from bench.env import start_baseline, start_worker
-from bench.inflight import in_flight
+from bench.inflight import in_flight, in_flight_callbacks
 from bench.result import Result, not_yet, percentile
 from bench.stats_scale import stats_and_scrape
 from bench.streams import streams
@@ -289,7 +289,7 @@ def auth_and_limits(procs: Children, seconds: float) -> Result:
     )
 
 
-ALL_CASES = frozenset(range(1, 12))
+ALL_CASES = frozenset(range(1, 13))
 NOT_YET: dict[int, tuple[str, str, str, str]] = {}
 
 
@@ -326,6 +326,8 @@ def run_all(quick: bool, only: frozenset[int] = ALL_CASES) -> list[Result]:
             env.reset_state()
             figures = stats_and_scrape(procs, quick)
             results.extend(r for n, r in zip((10, 11), figures, strict=True) if n in only)
+        if 12 in only:
+            results.append(in_flight_callbacks(procs, quick))
     finally:
         procs.stop_all()
     return results

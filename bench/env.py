@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,16 @@ def start_worker(procs: Children, concurrency: int) -> subprocess.Popen[bytes]:
     return child
 
 
-def start_hosted_worker(procs: Children, threads: int) -> subprocess.Popen[bytes]:
-    """The hosted queue's worker, as `up` runs it: one process, a pool of threads."""
+def start_hosted_worker(
+    procs: Children, threads: int, child_env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """The hosted queue's worker, as `up` runs it: one process, a pool of threads.
+
+    `child_env`: its whole environment, when it is not the bench's own."""
     from workers.celery_app import app
 
     argv = cli("worker", "--queues", "hosted", "--pool", "threads", "--concurrency", str(threads))
-    child = procs.start([*argv, "--hostname", "hosted@%h"], "hosted")
+    child = procs.start([*argv, "--hostname", "hosted@%h"], "hosted", child_env)
     wait_for(lambda: worker_answers(app), 60, "the hosted worker")
     return child
 
