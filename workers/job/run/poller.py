@@ -145,8 +145,9 @@ def poll_once(
         if answer is not None:
             same.append(answer)
     try:
-        with session_scope() as session:
-            hosted.reschedule_polls(session, same)
+        if same:
+            with session_scope() as session:
+                hosted.reschedule_polls(session, same)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
