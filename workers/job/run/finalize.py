@@ -12,9 +12,9 @@ from typing import Any
 
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
+from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.errors import PermanentProviderError
-from workers.job.models import Phase
 from workers.job.run import AttemptLost
 from workers.job.run.crash import crash_point
 from workers.job.run.heartbeat import Heartbeat
@@ -61,13 +61,11 @@ def _finalize(attempt: Attempt, submission: Submission) -> None:
             )
             files.append((path, info))
         crash_point("while_encoding")
-        with session_scope() as session:
-            if not hosted.record_phase_now(session, attempt, Phase.ENCODING):
-                raise AttemptLost(str(job_id))
+        encoded_at = utcnow()
         crash_point("while_uploading")
         result = store_output(job_id, files, poster)
     with session_scope() as session:
-        if not hosted.succeed_now(session, attempt, result=result):
+        if not hosted.succeed_now(session, attempt, encoded_at=encoded_at, result=result):
             raise AttemptLost(str(job_id))
     log.info("job.succeeded job_id=%s provider=%s", job_id, spec.provider)
 

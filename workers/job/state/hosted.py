@@ -327,25 +327,21 @@ def resume_waiting(session: Session, attempt: Attempt, *, first_poll_in_s: float
     return True
 
 
-def record_phase_now(session: Session, attempt: Attempt, phase: Phase) -> bool:
-    """Record `phase` as ending now, starting where the previous phase ended.
+def succeed_now(
+    session: Session, attempt: Attempt, *, encoded_at: datetime, result: dict[str, Any]
+) -> bool:
+    """Record the encoding phase as ending at `encoded_at`, the upload phase as ending now,
+    and the job as succeeded, in one transaction.
 
-    A phase a worker recorded before it died is kept, not recorded twice: the work
-    redone after the takeover counts in the phase that follows.
+    One transaction rather than one per phase: a finalize is short, and each extra commit
+    is several round trips on a busy host. An encoding phase that a worker which died
+    during the upload recorded already is kept, not recorded twice.
     """
     job = locked_current(session, attempt)
     if job is None:
         return False
-    if not phases.is_recorded(session, job, phase):
-        phases.record_until(session, job, phase, utcnow())
-    return True
-
-
-def succeed_now(session: Session, attempt: Attempt, *, result: dict[str, Any]) -> bool:
-    """Record the upload phase as ending now and the job as succeeded, atomically."""
-    job = locked_current(session, attempt)
-    if job is None:
-        return False
+    if not phases.is_recorded(session, job, Phase.ENCODING):
+        phases.record_until(session, job, Phase.ENCODING, encoded_at)
     now = utcnow()
     phases.record_until(session, job, Phase.UPLOAD, now)
     mark_succeeded(session, job, result=result, at=now)
