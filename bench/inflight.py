@@ -265,6 +265,15 @@ def _ours(
         # Of the lag, from the provider's end being recorded to the file stored (finalize).
         "finalize_p50_p99_s": [percentile(finalize_s, 50), percentile(finalize_s, 99)],
         "cores_used_by": cpu,
+        # What bounds the case on a small host: every role's CPU for one job, against the
+        # budget of all the cores over the jobs a second the case asks for.
+        "cpu_ms_per_job": {
+            "all": round(sum(cpu.values()) * elapsed * 1000 / count, 1),
+            **{role: round(cores * elapsed * 1000 / count, 1) for role, cores in cpu.items()},
+        },
+        "cpu_ms_per_job_budget": round(
+            (os.cpu_count() or 1) * generation_s * RAMP * 1000 / count, 1
+        ),
         "rss_roles": " + ".join(watched),
         # Memory per job in flight: the RSS when the most were held against when half as
         # many were, both before the first finishes (a finalize's first-use imports are a
