@@ -25,7 +25,7 @@ from workers.job.run import AttemptLost, sweeper
 from workers.job.run.finalize import finalize_hosted
 from workers.job.run.heartbeat import Heartbeat
 from workers.job.run.local import run_local
-from workers.job.run.submit import submit_hosted
+from workers.job.run.submit import start_hosted, submit_hosted
 from workers.job.state import attempt as attempt_state
 from workers.job.state import hosted
 from workers.job.state.attempt import Attempt
@@ -136,6 +136,8 @@ def _start(job_id: uuid.UUID) -> Attempt | Wait | None:
         if isinstance(started, Wait):
             # The retry below is this job's message now: it is not lost while it waits.
             messages.note_sent(session, job_id, countdown_s=_wait_countdown(started))
+        elif started is not None and get_model(started.model).provider != "local":
+            return start_hosted(session, started)
         return started
 
 

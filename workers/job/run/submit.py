@@ -10,6 +10,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from workers.catalog.registry import get_model
 from workers.catalog.wire import to_wire
 from workers.db.engine import session_scope
@@ -27,12 +29,22 @@ from workers.provider.registry import adapter_for
 log = logging.getLogger(__name__)
 
 
-def submit_hosted(attempt: Attempt) -> None:
-    """Submit a started hosted attempt once and store the provider's request id.
+def start_hosted(session: Session, attempt: Attempt) -> Attempt | None:
+    """The claim's transaction, for a hosted attempt: record the intent to submit with it.
 
-    The intent is committed first, so a crash between the provider accepting and our row
-    recording it is visible on recovery (see README, "Exactly one submission").
+    The intent is committed before the provider hears of the request, so a crash between
+    the provider accepting and our row recording it is visible on recovery (see README,
+    "Exactly one submission"); in the claim's commit, it costs no commit of its own.
+    None when the attempt is no longer current.
     """
+    if attempt.submit_state in (SubmitState.SUBMITTED, SubmitState.COMPLETED):
+        return attempt  # a takeover past submission: nothing to intend
+    return hosted.record_intent(session, attempt)
+
+
+def submit_hosted(attempt: Attempt) -> None:
+    """Submit a started hosted attempt (its intent committed: `start_hosted`) once and
+    store the provider's request id."""
     spec = get_model(attempt.model)
     adapter = adapter_for(spec.provider)
     if attempt.submit_state in (SubmitState.SUBMITTED, SubmitState.COMPLETED):
@@ -40,14 +52,14 @@ def submit_hosted(attempt: Attempt) -> None:
         with session_scope() as session:
             hosted.resume_waiting(session, attempt, first_poll_in_s=0.0)
         return
+    if not attempt.intent_committed:
+        raise RuntimeError("a hosted attempt is claimed with its intent to submit (start_hosted)")
     payload = adapter.build_payload(spec.provider_model, to_wire(spec, attempt.input))
-    with session_scope() as session:
-        earlier_intent = hosted.intent_time(session, attempt.job_id)
-        if not hosted.record_intent(session, attempt):
-            raise AttemptLost(str(attempt.job_id))
     submission = None
-    if earlier_intent is not None:
-        submission = _find_earlier(adapter, spec.provider_model, payload, earlier_intent, attempt)
+    if attempt.earlier_intent_at is not None:
+        submission = _find_earlier(
+            adapter, spec.provider_model, payload, attempt.earlier_intent_at, attempt
+        )
     if submission is None:
         crash_point("before_submit")
         if callback_token.enabled_for(spec.provider) and isinstance(adapter, AcceptsCallbacks):

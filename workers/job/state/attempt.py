@@ -38,6 +38,10 @@ class Attempt:
     number: int  # the job's `attempts` when this one started
     started_at: datetime
     submit_state: SubmitState | None = None  # hosted jobs: how far the submission got
+    # Hosted jobs: this attempt committed its intent to submit (`hosted.record_intent`),
+    # and when an earlier attempt had committed one and got no further.
+    intent_committed: bool = False
+    earlier_intent_at: datetime | None = None
 
 
 def wait_before_submit(session: Session, provider: str, *, limit: int) -> Wait | None:

@@ -10,7 +10,7 @@ ours.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,26 +30,28 @@ from workers.provider.base import RemoteState, RemoteStatus, Submission
 MAX_LOG_LINES = 20
 
 
-def record_intent(session: Session, attempt: Attempt) -> bool:
-    """Commit that we are about to submit, before the provider hears of it."""
+def record_intent(session: Session, attempt: Attempt) -> Attempt | None:
+    """Record that we are about to submit, to be committed before the provider hears of it.
+
+    Returns the attempt knowing when an earlier attempt committed its own intent and got
+    no further (a crash between the provider accepting and our row recording it), or None
+    when the attempt is no longer current.
+    """
     job = locked_current(session, attempt)
     if job is None:
-        return False
+        return None
+    earlier = job.intent_at if job.submit_stage is SubmitState.INTENT else None
     payload = {"provider": job.provider}
     if job.submit_stage is SubmitState.INTENT:  # a retry keeps the first intent's time
         append_event(session, job, "submitting", payload)
     else:
         transition(session, job, submit=SubmitState.INTENT, event="submitting", payload=payload)
-    return True
-
-
-def intent_time(session: Session, job_id: uuid.UUID) -> datetime | None:
-    """When an earlier attempt committed its intent to submit, if one did and got no
-    further (a crash between the provider accepting and our row recording it)."""
-    job = repository.get(session, job_id)
-    if job is None or job.submit_stage is not SubmitState.INTENT:
-        return None
-    return job.intent_at
+    return replace(
+        attempt,
+        submit_state=SubmitState.INTENT,
+        intent_committed=True,
+        earlier_intent_at=earlier,
+    )
 
 
 def request_id_taken(session: Session, request_id: str, *, by_other_than: uuid.UUID) -> bool:
