@@ -336,8 +336,8 @@ def succeed_now(
     and the job as succeeded, in one transaction.
 
     One transaction rather than one per phase: a finalize is short, and each extra commit
-    is several round trips on a busy host. An encoding phase that a worker which died
-    during the upload recorded already is kept, not recorded twice.
+    is several round trips on a busy host. An encoding phase the attempt has already (a
+    finalize of an earlier release committed it on its own) is kept, not recorded twice.
     """
     job = locked_current(session, attempt)
     if job is None:
