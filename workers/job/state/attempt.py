@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from workers.db.base import utcnow
 from workers.errors import Conflict, NotFound
@@ -112,6 +113,20 @@ def locked_current(session: Session, attempt: Attempt) -> Job | None:
     """The attempt's job row, locked; None when the attempt is no longer current."""
     job = repository.get_for_update(session, attempt.job_id)
     if job is None or job.job_status is not JobStatus.RUNNING or job.attempts != attempt.number:
+        return None
+    return job
+
+
+def claimed(session: Session, attempt: Attempt) -> Job | None:
+    """The attempt's job row as `start` locked it earlier in this same transaction.
+
+    No second locking read (and no flush before it): in the claim's transaction the row is
+    already locked and in the session. Anywhere else it is `locked_current`.
+    """
+    job = session.identity_map.get(identity_key(Job, attempt.job_id))
+    if not isinstance(job, Job):
+        return locked_current(session, attempt)
+    if job.job_status is not JobStatus.RUNNING or job.attempts != attempt.number:
         return None
     return job
 

@@ -21,7 +21,7 @@ from workers.db.base import utcnow
 from workers.job import repository
 from workers.job.models import Job, Phase
 from workers.job.state import phases
-from workers.job.state.attempt import Attempt, locked_current, mark_succeeded
+from workers.job.state.attempt import Attempt, claimed, locked_current, mark_succeeded
 from workers.job.state.events import append_event
 from workers.job.state.transitions import transition
 from workers.job.status import JobStatus, SubmitState
