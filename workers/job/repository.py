@@ -24,6 +24,17 @@ def get_for_update(session: Session, job_id: uuid.UUID) -> Job | None:
     ).scalar_one_or_none()
 
 
+def lock_many(session: Session, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Job]:
+    """The jobs with these ids, locked until the transaction ends, by id.
+
+    Locked in id order, so two transactions that each lock several jobs cannot deadlock.
+    """
+    jobs = session.scalars(
+        select(Job).where(Job.id.in_(job_ids)).order_by(Job.id).with_for_update()
+    ).all()
+    return {job.id: job for job in jobs}
+
+
 def by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
     return session.execute(
         select(Job).where(Job.owner == owner, Job.idempotency_key == key)

@@ -1,17 +1,22 @@
-"""A poll round's unchanged answers are written together, and only to jobs still waiting
-for them (real Postgres, in-process)."""
+"""A poll round's answers are written together: the unchanged ones in one statement, the
+ones that move a job in one transaction; and only to jobs still waiting for them (real
+Postgres, in-process)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from tests.job.helpers import submit
 from workers.db.base import utcnow
 from workers.db.engine import session_scope
 from workers.job import producer, repository
-from workers.job.models import Job
+from workers.job.models import Job, Phase
+from workers.job.run import poller
 from workers.job.state import attempt, hosted
+from workers.job.status import SubmitState
 from workers.provider.base import RemoteState, RemoteStatus, Submission
 
 MODEL = "fal-ai/minimax/video-01"
@@ -80,3 +85,66 @@ def test_a_round_reschedules_waiting_jobs_and_leaves_a_job_that_moved_meanwhile(
         before.remote,
         before.next_poll_at,
     )
+
+
+def phase_names(job_id: uuid.UUID) -> list[str]:
+    with session_scope() as session:
+        return [phase.name for phase in repository.phases_of(session, job_id)]
+
+
+def test_a_round_moves_its_jobs_in_one_transaction_and_leaves_a_job_that_moved_meanwhile() -> None:
+    starting, finished, canceled = at_provider(), at_provider(), at_provider()
+    tickets = take_all()
+    producer.cancel(canceled)  # between the round's take and its write
+    moves = [
+        hosted.Move(tickets[starting], RemoteStatus(RemoteState.RUNNING, progress=0.25), 7.0),
+        hosted.Move(tickets[finished], RemoteStatus(RemoteState.SUCCEEDED), 7.0),
+        hosted.Move(tickets[canceled], RemoteStatus(RemoteState.RUNNING), 7.0),
+    ]
+    with session_scope() as session:
+        advances = hosted.apply_moves(session, moves)
+
+    assert advances == {
+        starting: hosted.Advance(changed=True),
+        finished: hosted.Advance(finalize=True, changed=True),
+        canceled: hosted.Advance(),
+    }
+    running = row(starting)
+    assert running.remote == {"state": "running", "progress": 0.25}
+    assert running.poll_lease_until is None
+    assert running.next_poll_at is not None
+    assert timedelta(seconds=6) < running.next_poll_at - utcnow() <= timedelta(seconds=7)
+    assert phase_names(starting) == [Phase.QUEUE_WAIT, Phase.MODEL_LOADING]
+    done = row(finished)
+    assert done.submit_stage is SubmitState.COMPLETED
+    assert phase_names(finished) == [Phase.QUEUE_WAIT, Phase.MODEL_LOADING, Phase.GENERATION]
+    assert row(canceled).remote == {"state": "queued"}
+
+
+def test_one_jobs_surprise_does_not_hold_back_the_rounds_other_moves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should the round's transaction fail, each move is recorded on its own: the job
+    that cannot be moved stays as it was, the others move."""
+    healthy, broken = at_provider(), at_provider()
+    tickets = take_all()
+    real_apply = hosted._apply
+
+    def apply(session: object, job: Job | None, ticket: hosted.PollTicket, *rest: object) -> object:
+        if ticket.job_id == broken:
+            raise RuntimeError("a surprise on one job")
+        return real_apply(session, job, ticket, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hosted, "_apply", apply)
+    running = RemoteStatus(RemoteState.RUNNING)
+    poller.record_moves(
+        [
+            poller.Moving(hosted.Move(tickets[job_id], running, 5.0), 1.0, 60.0)
+            for job_id in (broken, healthy)
+        ]
+    )
+
+    assert row(healthy).remote == {"state": "running"}
+    assert phase_names(healthy) == [Phase.QUEUE_WAIT, Phase.MODEL_LOADING]
+    assert row(broken).remote == {"state": "queued"}
+    assert phase_names(broken) == [Phase.QUEUE_WAIT]

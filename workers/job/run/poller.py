@@ -4,8 +4,9 @@ One process per host (`abstrakt-queue poller`). Its state is the job rows: it ta
 jobs in batches (SKIP LOCKED plus a short lease, so pollers on several hosts never check
 the same job), asks each provider for the status from a thread pool, and moves the job on.
 Most answers move nothing (still queued, still running): a round records all of those in
-one statement, so a check costs about one HTTP request. A job the provider finished is
-handed to a worker as a short `job.finalize` task. Killed at any point, it loses nothing:
+one statement, so a check costs about one HTTP request; the answers that move a job
+(started, finished) are recorded together in one transaction. A job the provider finished
+is handed to a worker as a short `job.finalize` task. Killed at any point, it loses nothing:
 an unfinished lease lapses and the next round takes the job. While the database or the
 broker cannot be reached it backs off (up to `MAX_BACKOFF_S`) and carries on, logging the
 outage once.
@@ -15,7 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from workers.catalog.models import ModelSpec
 from workers.catalog.registry import get_model
@@ -27,7 +32,8 @@ from workers.job.callback import token as callback_token
 from workers.job.live import signals
 from workers.job.messages import finalize_after_commit
 from workers.job.state import attempt, hosted
-from workers.job.state.hosted import PollTicket, Reschedule
+from workers.job.state.hosted import Advance, Move, PollTicket, Reschedule
+from workers.provider.base import RemoteStatus
 from workers.provider.registry import adapter_for
 from workers.provider_health.outcomes import record_outcome
 from workers.settings import get_settings
@@ -66,9 +72,20 @@ def next_poll_in_s(spec: ModelSpec, *, elapsed_s: float) -> float:
     return wait
 
 
-def check(ticket: PollTicket) -> Reschedule | None:
-    """Ask the provider about one job and record the answer; an answer that does not move
-    the job is returned instead, for the round to record with the others (most checks)."""
+@dataclass(frozen=True)
+class Moving:
+    """A check whose answer moves its job, for the round to record with the others."""
+
+    move: Move
+    elapsed_s: float
+    expected_s: float
+
+
+def check(ticket: PollTicket) -> Reschedule | Moving | None:
+    """Ask the provider about one job. An answer is returned for the round to record with
+    the others: a `Reschedule` when it moves nothing (most checks), a `Moving` when it
+    moves the job. None when the check recorded what it had to itself (a failed request,
+    a deadline)."""
     settings = get_settings()
     spec = get_model(ticket.model)
     adapter = adapter_for(ticket.provider)
@@ -92,15 +109,48 @@ def check(ticket: PollTicket) -> Reschedule | None:
     record_outcome(ticket.provider, None)
     next_in_s = next_poll_in_s(spec, elapsed_s=elapsed)
     same = hosted.unchanged(ticket, status, next_poll_in_s=next_in_s)
-    if same is None:
+    if same is not None:
+        _publish(ticket, status, elapsed, spec.typical_latency_s)
+        return same
+    return Moving(Move(ticket, status, next_in_s), elapsed, spec.typical_latency_s)
+
+
+def record_moves(moving: list[Moving]) -> None:
+    """Record a round's moving answers in one transaction, and send the finalize of each
+    job the provider finished once it commits.
+
+    Should that transaction fail for any reason but an outage (a deadlock, one job's
+    surprise), each answer is recorded in a transaction of its own, so one job cannot
+    hold back the others.
+    """
+    try:
         with session_scope() as session:
-            advance = hosted.apply_status(session, ticket, status, next_poll_in_s=next_in_s)
-            if advance.finalize:
-                finalize_after_commit(session, ticket.job_id)
-    signals.publish_remote(
-        ticket.job_id, status, elapsed_s=elapsed, expected_s=spec.typical_latency_s
-    )
-    return same
+            advances = hosted.apply_moves(session, [each.move for each in moving])
+            _finalize_finished(session, advances)
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        log.warning("poller.moves_one_by_one count=%s error=%s", len(moving), exc)
+        for each in moving:
+            try:
+                with session_scope() as session:
+                    _finalize_finished(session, hosted.apply_moves(session, [each.move]))
+            except Exception as one_exc:
+                if is_unavailable(one_exc):
+                    raise
+                log.exception("job.poll_crashed job_id=%s", each.move.ticket.job_id)
+    for each in moving:
+        _publish(each.move.ticket, each.move.status, each.elapsed_s, each.expected_s)
+
+
+def _finalize_finished(session: Session, advances: dict[uuid.UUID, Advance]) -> None:
+    for job_id, advance in advances.items():
+        if advance.finalize:
+            finalize_after_commit(session, job_id)
+
+
+def _publish(ticket: PollTicket, status: RemoteStatus, elapsed_s: float, expected_s: float) -> None:
+    signals.publish_remote(ticket.job_id, status, elapsed_s=elapsed_s, expected_s=expected_s)
 
 
 def _give_up(ticket: PollTicket, elapsed: float) -> None:
@@ -131,6 +181,7 @@ def poll_once(
         tickets = hosted.take_due_polls(session, now=utcnow(), limit=batch, lease_s=POLL_LEASE_S)
     away: BaseException | None = None
     same: list[Reschedule] = []
+    moving: list[Moving] = []
     for ticket, future in [(ticket, pool.submit(check, ticket)) for ticket in tickets]:
         try:
             answer = future.result()
@@ -142,8 +193,10 @@ def poll_once(
                 continue
             log.exception("job.poll_crashed")
             continue
-        if answer is not None:
+        if isinstance(answer, Reschedule):
             same.append(answer)
+        elif answer is not None:
+            moving.append(answer)
     try:
         if same:
             with session_scope() as session:
@@ -154,6 +207,15 @@ def poll_once(
         away = away or exc
         if stranded is not None:
             stranded.extend(answer.ticket for answer in same)
+    try:
+        if moving:
+            record_moves(moving)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        away = away or exc
+        if stranded is not None:
+            stranded.extend(answer.move.ticket for answer in moving)
     if away is not None:
         raise away
     return len(tickets)

@@ -33,11 +33,12 @@ MAX_LOG_LINES = 20
 def record_intent(session: Session, attempt: Attempt) -> Attempt | None:
     """Record that we are about to submit, to be committed before the provider hears of it.
 
+    Runs in the claim's transaction (`submit.start_hosted`), on the row the claim locked.
     Returns the attempt knowing when an earlier attempt committed its own intent and got
     no further (a crash between the provider accepting and our row recording it), or None
     when the attempt is no longer current.
     """
-    job = locked_current(session, attempt)
+    job = claimed(session, attempt)
     if job is None:
         return None
     earlier = job.intent_at if job.submit_stage is SubmitState.INTENT else None
@@ -203,11 +204,43 @@ class Advance:
     changed: bool = False  # the answer moved the job (False: a stale or repeated one)
 
 
+@dataclass(frozen=True)
+class Move:
+    """A check whose answer moves its job (started, finished, failed, canceled there)."""
+
+    ticket: PollTicket
+    status: RemoteStatus
+    next_poll_in_s: float
+
+
+def apply_moves(session: Session, moves: list[Move]) -> dict[uuid.UUID, Advance]:
+    """Record a round's moving answers in one transaction: the jobs are locked in one
+    statement and their changes flushed together. What each job does next, by id."""
+    jobs = repository.lock_many(session, [move.ticket.job_id for move in moves])
+    return {
+        move.ticket.job_id: _apply(
+            session, jobs.get(move.ticket.job_id), move.ticket, move.status, move.next_poll_in_s
+        )
+        for move in moves
+    }
+
+
 def apply_status(
     session: Session, ticket: PollTicket, status: RemoteStatus, *, next_poll_in_s: float
 ) -> Advance:
     """Record what the provider said and move the job on. Stale tickets change nothing."""
     job = repository.get_for_update(session, ticket.job_id)
+    return _apply(session, job, ticket, status, next_poll_in_s)
+
+
+def _apply(
+    session: Session,
+    job: Job | None,
+    ticket: PollTicket,
+    status: RemoteStatus,
+    next_poll_in_s: float,
+) -> Advance:
+    """`apply_status` on a row the caller has locked (None: the job is gone)."""
     if (
         job is None
         or job.job_status is not JobStatus.RUNNING
