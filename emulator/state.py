@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -88,6 +88,10 @@ class Store:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._files: dict[str, str] = {}
+        # Per model, in creation order: the jobs that may still be queued. A job's phase
+        # only moves forward, so one seen out of the queue is dropped for good; this keeps
+        # `queue_position` proportional to the queue, not to every job ever stored.
+        self._waiting: dict[str, deque[Job]] = {}
         self.submissions: Counter[str] = Counter()  # jobs created, per model
         self.attempts: Counter[str] = Counter()  # submit requests received, per model
 
@@ -96,6 +100,11 @@ class Store:
             self._jobs[job.id] = job
             self._files[job.file_id] = job.id
             self.submissions[job.model] += 1
+            waiting = self._waiting.setdefault(job.model, deque())
+            now = self.clock()
+            while waiting and waiting[0].phase(now) is not Phase.QUEUED:
+                waiting.popleft()
+            waiting.append(job)
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -114,16 +123,19 @@ class Store:
         return self._jobs.get(job_id) if job_id else None
 
     def queue_position(self, job: Job) -> int:
-        """How many earlier jobs of the same model are still queued."""
-        now = self.clock()
+        """How many earlier jobs of the same model are still queued.
+
+        One pass over the model's waiting jobs, keeping only those still queued. The clock
+        is read under the lock, so pruning never runs ahead of a concurrent caller's `now`.
+        """
         with self._lock:
-            return sum(
-                1
-                for other in self._jobs.values()
-                if other.model == job.model
-                and other.created_at < job.created_at
-                and other.phase(now) is Phase.QUEUED
-            )
+            now = self.clock()
+            waiting = self._waiting.get(job.model)
+            if not waiting:
+                return 0
+            queued = [other for other in waiting if other.phase(now) is Phase.QUEUED]
+            self._waiting[job.model] = deque(queued)
+            return sum(1 for other in queued if other.created_at < job.created_at)
 
     def cancel(self, job: Job) -> bool:
         """Cancel unless finished; True when the job is (now) canceled."""
@@ -138,5 +150,6 @@ class Store:
         with self._lock:
             self._jobs.clear()
             self._files.clear()
+            self._waiting.clear()
             self.submissions.clear()
             self.attempts.clear()
