@@ -1,7 +1,7 @@
 """The emulator's ASGI app: four provider protocols and a control API on one port.
 
 Control endpoints (no auth):
-- `GET  /_emulator/config`       current defaults and per-model overrides
+- `GET  /_emulator/config`       current defaults and per-model overrides (and `stock_media`)
 - `POST /_emulator/config`       change them (body shape in `emulator.config`)
 - `POST /_emulator/reset`        forget jobs, counters and runtime config changes
 - `GET  /_emulator/submissions`  `{"submissions": {model: jobs created}, "attempts": {model:

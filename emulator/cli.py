@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--media-scale", type=float, default=1.0, help="render media at this fraction of size"
     )
+    parser.add_argument(
+        "--stock-media",
+        action="store_true",
+        help="render one file per distinct media spec (kind, size, length, fps) and serve it "
+        "to every job with that spec, sparing the host's CPU under load",
+    )
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
 
@@ -51,7 +57,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             "media_scale": args.media_scale,
         }
     )
-    return EmulatorConfig(defaults=defaults, api_key=args.api_key, seed=args.seed)
+    return EmulatorConfig(
+        defaults=defaults, api_key=args.api_key, seed=args.seed, stock_media=args.stock_media
+    )
 
 
 def run(args: argparse.Namespace) -> int:

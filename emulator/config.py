@@ -15,6 +15,11 @@ every model; with `model` it overrides only that model (fields left out keep inh
      "callback_delay_s": 0,                 # a callback is sent this long after the job ends
      "callback_loss_rate": 0.0,             # probability that a callback is never sent
      "callback_duplicates": 0}              # extra copies of each callback sent
+
+Set only at start (`EmulatorConfig(...)` or the CLI), for every model: `api_key`, `seed` and
+`stock_media` (`--stock-media`: render one file per distinct media spec and serve it to every
+job with that spec, instead of one per job; a real provider renders on its own GPUs, so a
+load test need not spend the host's CPU on it).
 """
 
 from __future__ import annotations
@@ -100,6 +105,7 @@ class EmulatorConfig:
     # None: any non-empty key is accepted; otherwise exactly this one.
     api_key: str | None = None
     seed: int | None = None  # seeds the fault dice, for reproducible runs
+    stock_media: bool = False  # one rendered file per distinct media spec (emulator/media.py)
 
     def for_model(self, model: str) -> ModelSettings:
         changes = self.overrides.get(model)
@@ -118,6 +124,7 @@ class EmulatorConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "stock_media": self.stock_media,
             "defaults": self.defaults.as_dict(),
             "models": {m: self.for_model(m).as_dict() for m in self.overrides},
         }

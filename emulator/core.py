@@ -24,7 +24,7 @@ from emulator.config import (
     EmulatorConfig,
     FaultKind,
 )
-from emulator.media import MediaSpec, render, spec_for
+from emulator.media import MediaSpec, StockMedia, render, spec_for
 from emulator.schemas import media_of, schema_for
 from emulator.state import Job, Store
 
@@ -62,6 +62,7 @@ class Context:
         self.signer = Signer()
         self.rng = random.Random(config.seed)
         self.media_dir = media_dir or Path(tempfile.mkdtemp(prefix="abstrakt-emulator-"))
+        self.stock = StockMedia(self.media_dir)  # used when `config.stock_media` is on
 
     def reset(self) -> None:
         self.config.defaults, overrides = self.initial
@@ -151,7 +152,10 @@ class Context:
 
     async def media_response(self, job: Job, index: int = 0) -> Response:
         spec = self.spec(job)
-        path = await run_in_threadpool(render, job, spec, self.media_dir, index)
+        if self.config.stock_media:
+            path = await run_in_threadpool(self.stock.render, spec, job.fps, index)
+        else:
+            path = await run_in_threadpool(render, job, spec, self.media_dir, index)
         return FileResponse(path, media_type=spec.content_type)
 
     def spec(self, job: Job) -> MediaSpec:

@@ -1,12 +1,15 @@
 """What each emulated model produces (size, length, image or video), and rendering it.
 
 Sizes follow each model's own inputs, so a client that asks for 9:16 gets a portrait file it
-can probe. Rendering is lazy (on first download) and cached on the job.
+can probe. Rendering is lazy (on first download) and cached on the job. With stock media on
+(`--stock-media`), one file is rendered per distinct spec and served to every job that has
+it: a real provider renders on its own GPUs, so a load test need not pay for it on our host.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +114,58 @@ def render(job: Job, spec: MediaSpec, directory: Path, index: int = 0) -> Path:
         path = directory / f"{job.file_id}-{index}.{spec.extension}"
         prompt = str(job.input.get("prompt") or job.model)
         seed = int(job.input.get("seed") or 0) if str(job.input.get("seed", "")).isdigit() else 0
-        if spec.kind == "image":
-            encode_png(render_image(prompt, spec.width, spec.height, seed=seed + index), path)
-        else:
-            keyframes = render_keyframes(prompt, spec.width, spec.height, spec.duration_s, seed)
-            encode_video(keyframes, spec.duration_s, job.fps, path)
+        draw(spec, prompt, seed, job.fps, index, path)
         job.media_paths[index] = path
         return path
+
+
+def draw(spec: MediaSpec, prompt: str, seed: int, fps: int, index: int, path: Path) -> None:
+    """Render one file of `spec` to `path`."""
+    if spec.kind == "image":
+        encode_png(render_image(prompt, spec.width, spec.height, seed=seed + index), path)
+    else:
+        keyframes = render_keyframes(prompt, spec.width, spec.height, spec.duration_s, seed)
+        encode_video(keyframes, spec.duration_s, fps, path)
+
+
+STOCK_PROMPT = "stock media"
+
+# What makes two jobs' files interchangeable: kind, width, height, duration, fps, index.
+StockKey = tuple[str, int, int, float, int, int]
+
+
+@dataclass
+class _StockFile:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    path: Path | None = None
+
+
+class StockMedia:
+    """One rendered file per distinct spec in `directory`, shared by every job with that spec.
+
+    Thread-safe: concurrent first requests for one spec wait for a single render; requests
+    for different specs render in parallel.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._files: dict[StockKey, _StockFile] = {}
+
+    def render(self, spec: MediaSpec, fps: int, index: int = 0) -> Path:
+        key: StockKey = (spec.kind, spec.width, spec.height, spec.duration_s, fps, index)
+        with self._lock:
+            stock = self._files.get(key)
+            if stock is None:
+                stock = self._files[key] = _StockFile()
+        with stock.lock:
+            if stock.path is None or not stock.path.exists():
+                path = self.directory / _stock_name(key, spec.extension)
+                draw(spec, STOCK_PROMPT, 0, fps, index, path)
+                stock.path = path
+            return stock.path
+
+
+def _stock_name(key: StockKey, extension: str) -> str:
+    kind, width, height, duration_s, fps, index = key
+    return f"stock-{kind}-{width}x{height}-{duration_s!r}s-{fps}fps-{index}.{extension}"
