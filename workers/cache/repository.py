@@ -113,7 +113,9 @@ def store_result(
             "leader_since": case((ours, None), else_=CacheEntry.leader_since),
         },
     )
-    session.execute(stmt)
+    # Through the connection: a plain Core upsert. The ORM's bulk-insert path costs more than
+    # the statement itself, and this runs at the end of every job that refreshes the cache.
+    session.connection().execute(stmt)
 
 
 def hand_over(
