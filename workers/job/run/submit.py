@@ -21,7 +21,6 @@ from workers.job.run.crash import crash_point
 from workers.job.run.poller import first_poll_in_s
 from workers.job.state import hosted
 from workers.job.state.attempt import Attempt
-from workers.job.status import SubmitState
 from workers.provider.base import FindsSubmissions, Submission
 from workers.provider.callbacks import AcceptsCallbacks
 from workers.provider.registry import adapter_for
@@ -37,7 +36,7 @@ def start_hosted(session: Session, attempt: Attempt) -> Attempt | None:
     "Exactly one submission"); in the claim's commit, it costs no commit of its own.
     None when the attempt is no longer current.
     """
-    if attempt.submit_state in (SubmitState.SUBMITTED, SubmitState.COMPLETED):
+    if attempt.past_submission:
         return attempt  # a takeover past submission: nothing to intend
     return hosted.record_intent(session, attempt)
 
@@ -47,7 +46,7 @@ def submit_hosted(attempt: Attempt) -> None:
     store the provider's request id."""
     spec = get_model(attempt.model)
     adapter = adapter_for(spec.provider)
-    if attempt.submit_state in (SubmitState.SUBMITTED, SubmitState.COMPLETED):
+    if attempt.past_submission:
         # A takeover after the worker died past submission: the provider has the request.
         with session_scope() as session:
             hosted.resume_waiting(session, attempt, first_poll_in_s=0.0)

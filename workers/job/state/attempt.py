@@ -44,6 +44,11 @@ class Attempt:
     intent_committed: bool = False
     earlier_intent_at: datetime | None = None
 
+    @property
+    def past_submission(self) -> bool:
+        """An earlier attempt got the request to the provider: it must not be sent again."""
+        return self.submit_state in (SubmitState.SUBMITTED, SubmitState.COMPLETED)
+
 
 def wait_before_submit(session: Session, provider: str, *, limit: int) -> Wait | None:
     """Why a new job of `provider` must wait, and for how long; None to go ahead.
