@@ -116,10 +116,7 @@ def start(
 
 def locked_current(session: Session, attempt: Attempt) -> Job | None:
     """The attempt's job row, locked; None when the attempt is no longer current."""
-    job = repository.get_for_update(session, attempt.job_id)
-    if job is None or job.job_status is not JobStatus.RUNNING or job.attempts != attempt.number:
-        return None
-    return job
+    return _if_current(repository.get_for_update(session, attempt.job_id), attempt)
 
 
 def claimed(session: Session, attempt: Attempt) -> Job | None:
@@ -131,7 +128,12 @@ def claimed(session: Session, attempt: Attempt) -> Job | None:
     job = session.identity_map.get(identity_key(Job, attempt.job_id))
     if not isinstance(job, Job):
         return locked_current(session, attempt)
-    if job.job_status is not JobStatus.RUNNING or job.attempts != attempt.number:
+    return _if_current(job, attempt)
+
+
+def _if_current(job: Job | None, attempt: Attempt) -> Job | None:
+    """`job` while `attempt` is still its current one (running, same attempt number)."""
+    if job is None or job.job_status is not JobStatus.RUNNING or job.attempts != attempt.number:
         return None
     return job
 
