@@ -5,9 +5,11 @@ Postgres, in-process)."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import exc as sa_exc
 
 from tests.job.helpers import submit
 from workers.db.base import utcnow
@@ -148,3 +150,40 @@ def test_one_jobs_surprise_does_not_hold_back_the_rounds_other_moves(
     assert phase_names(healthy) == [Phase.QUEUE_WAIT, Phase.MODEL_LOADING]
     assert row(broken).remote == {"state": "queued"}
     assert phase_names(broken) == [Phase.QUEUE_WAIT]
+
+
+def test_an_outage_on_one_write_strands_its_tickets_and_the_rounds_other_write_still_lands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unchanged answers' write meets a database outage: their tickets are kept for
+    `release`, the moving answers are still recorded, and the round raises the outage."""
+    waiting, starting = at_provider(), at_provider()
+    tickets = take_all()
+    answers: dict[uuid.UUID, object] = {
+        waiting: hosted.unchanged(
+            tickets[waiting], RemoteStatus(RemoteState.QUEUED), next_poll_in_s=30
+        ),
+        starting: poller.Moving(
+            hosted.Move(tickets[starting], RemoteStatus(RemoteState.RUNNING), 5.0), 1.0, 60.0
+        ),
+    }
+    assert answers[waiting] is not None
+
+    def reschedule_polls(*_: object) -> None:
+        raise sa_exc.OperationalError("UPDATE jobs", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(hosted, "reschedule_polls", reschedule_polls)
+    # The round takes what is due; this one's tickets were taken above, so hand them over.
+    monkeypatch.setattr(hosted, "take_due_polls", lambda *_, **__: list(tickets.values()))
+    monkeypatch.setattr(poller, "check", lambda ticket: answers[ticket.job_id])
+    stranded: list[hosted.PollTicket] = []
+    with ThreadPoolExecutor(2) as pool, pytest.raises(sa_exc.OperationalError):
+        poller.poll_once(pool, 10, stranded)
+
+    assert stranded == [tickets[waiting]]
+    assert row(starting).remote == {"state": "running"}
+    assert row(waiting).poll_lease_until is not None  # still leased to this poller
+    poller.release(stranded)
+    given_back = row(waiting)
+    assert given_back.poll_lease_until is None
+    assert given_back.remote == {"state": "queued", "last_error": "database_unavailable"}

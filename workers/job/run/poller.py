@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -197,28 +198,38 @@ def poll_once(
             same.append(answer)
         elif answer is not None:
             moving.append(answer)
-    try:
-        if same:
-            with session_scope() as session:
-                hosted.reschedule_polls(session, same)
-    except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        away = away or exc
-        if stranded is not None:
-            stranded.extend(answer.ticket for answer in same)
-    try:
-        if moving:
-            record_moves(moving)
-    except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        away = away or exc
-        if stranded is not None:
-            stranded.extend(answer.move.ticket for answer in moving)
+    # Each is written even when a check or the other write met an outage.
+    unchanged = _write_or_strand(lambda: _reschedule(same), [a.ticket for a in same], stranded)
+    moved = _write_or_strand(
+        lambda: record_moves(moving), [a.move.ticket for a in moving], stranded
+    )
+    away = away or unchanged or moved
     if away is not None:
         raise away
     return len(tickets)
+
+
+def _reschedule(same: list[Reschedule]) -> None:
+    with session_scope() as session:
+        hosted.reschedule_polls(session, same)
+
+
+def _write_or_strand(
+    write: Callable[[], None], tickets: list[PollTicket], stranded: list[PollTicket] | None
+) -> BaseException | None:
+    """Record a round's answers with `write`; in a database outage their tickets go into
+    `stranded` and the outage is returned, for the round to raise once it has ended."""
+    if not tickets:
+        return None
+    try:
+        write()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        if stranded is not None:
+            stranded.extend(tickets)
+        return exc
+    return None
 
 
 def release(stranded: list[PollTicket]) -> None:
