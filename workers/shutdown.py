@@ -6,7 +6,10 @@ the pool: a prefork pool process gets SIGTERM with the rest of the worker's proc
 (`up` and `devtools` signal the group); the solo and threads pools run tasks in the main
 process, where Celery's `worker_shutting_down` says it. Either sets `requested`; the local
 provider's simulated waits watch it (`pause`) and raise `ShuttingDown`, and the task hands
-its job back. Imports nothing of the project: the provider leaves may use it.
+its job back. The request lasts as long as the process: a stopping worker can still be
+given a task (even the message of the job it has just handed back), and `job.generate`
+puts that message back on the broker instead of starting work it would have to hand back.
+Imports nothing of the project: the provider leaves may use it.
 """
 
 from __future__ import annotations
@@ -64,7 +67,5 @@ def task_started() -> None:
 
 
 def task_ended() -> None:
-    """The task is over; a stop requested during it has been answered."""
+    """The task is over. A stop requested during it stands: the process is on its way out."""
     _busy.clear()
-    if _pool_process.is_set():
-        requested.clear()

@@ -14,7 +14,9 @@ import random
 import uuid
 
 from celery import Task
+from celery.exceptions import Reject
 
+from workers import shutdown
 from workers.catalog.registry import get_model
 from workers.celery_app import app
 from workers.db.engine import session_scope
@@ -58,6 +60,10 @@ def generate(self: Task, job_id: str) -> None:
     fails the job with its error code and message, and never raises out of the task. A
     database outage retries the task (see the module's docstring).
     """
+    if shutdown.requested.is_set():
+        # A stopping worker can still receive a message, even the one of the job it has
+        # just handed back: nothing is claimed, and the message goes back to the broker.
+        raise Reject("this worker is stopping", requeue=True)
     try:
         started = _start(uuid.UUID(job_id))
     except Exception as exc:
