@@ -6,7 +6,7 @@ import logging
 
 from fastapi import Depends, FastAPI
 
-from api import errors, responses
+from api import errors, heap, responses
 from api.auth import RateLimitHeaders, current_caller, warn_if_disabled
 from api.body_limit import BodySizeLimit
 from api.live import lifespan
@@ -41,14 +41,14 @@ from workers.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-def create_app() -> FastAPI:
+def create_app(*, freeze_start_up_heap: bool = False) -> FastAPI:
     settings = get_settings()
     check_overrides(all_models())  # a misspelt model id or an unusable price stops the start
     app = FastAPI(
         title="abstrakt-queue",
         description="Asynchronous AI media generation: submit a job, poll it, fetch the file.",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=heap.freezing_start_up(lifespan) if freeze_start_up_heap else lifespan,
     )
     errors.install(app)
     warn_if_disabled()
@@ -91,3 +91,10 @@ def create_app() -> FastAPI:
     # no key (a page's <video> tag cannot send one): their paths hold unguessable job ids.
     app.mount("/media", MediaFiles(directory=settings.storage_dir, check_dir=False), name="media")
     return app
+
+
+def create_server_app() -> FastAPI:
+    """The app as `abstrakt-queue api` serves it, in a process of its own: `create_app()`
+    with its start-up heap frozen once started (`api.heap`). Not for an app made inside
+    another program (tests, an embedding): freezing would keep that program's objects."""
+    return create_app(freeze_start_up_heap=True)
